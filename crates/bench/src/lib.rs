@@ -1,0 +1,3 @@
+//! Deterministic log generators for the demo and the benchmarks.
+
+pub mod gen;

@@ -1,0 +1,243 @@
+//! `hindsight-bench`: generates logs with a fixed seed, measures the engine
+//! on them, prints one table and writes it as JSON to `target/bench.json`.
+//!
+//! `hindsight-bench run [--events N] [--samples K]` — the benchmark.
+//! `hindsight-bench gen-demo [OUT]` — rewrites the bundled demo log.
+//! `hindsight-bench gen-orders N OUT` — writes the benchmark log alone.
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use anyhow::{bail, Context};
+use hindsight_bench::gen;
+use hindsight_core::{Location, OpenOptions, Source};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| -> Option<u64> {
+        let i = args.iter().position(|a| a == name)?;
+        args.get(i + 1)?.parse().ok()
+    };
+    match args.first().map(String::as_str) {
+        Some("gen-demo") => {
+            let out = args.get(1).map_or("demo/shop.jsonl", String::as_str);
+            let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
+            let facts = gen::write_demo(&mut f)?;
+            f.flush()?;
+            eprintln!("{out}: {} events; the bug is in {} at seq {}", facts.events, facts.bug_order, facts.bug_seq);
+            Ok(())
+        }
+        Some("gen-orders") => {
+            let n: u64 = args.get(1).and_then(|s| s.parse().ok()).context("give the number of events")?;
+            let out = args.get(2).context("give the output path")?;
+            let stats = write_orders(Path::new(out), n)?;
+            eprintln!("{out}: {} events, {} bytes, {} live entities", stats.events, stats.bytes, stats.live_entities_at_end);
+            Ok(())
+        }
+        Some("run") => run(flag("--events").unwrap_or(1_000_000), flag("--samples").unwrap_or(200) as usize),
+        _ => bail!("usage: hindsight-bench run [--events N] [--samples K] | gen-demo [OUT] | gen-orders N OUT"),
+    }
+}
+
+fn write_orders(path: &Path, events: u64) -> anyhow::Result<gen::OrdersStats> {
+    let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let stats = gen::write_orders(&mut f, &gen::OrdersConfig { events, seed: 42 })?;
+    f.flush()?;
+    Ok(stats)
+}
+
+/// A tiny deterministic generator for sample points.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(i).copied().unwrap_or(f64::NAN)
+}
+
+/// Peak resident set size of this process so far, in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_string()))
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    format!("{cpu}, {cores} cores, {mem:.0} GiB")
+}
+
+fn run(events: u64, samples: usize) -> anyhow::Result<()> {
+    let dir = PathBuf::from("target/bench-data");
+    std::fs::create_dir_all(&dir)?;
+    let log = dir.join(format!("orders-{events}.jsonl"));
+    let db = dir.join(format!("orders-{events}.hsidx"));
+    let t = Instant::now();
+    let stats = write_orders(&log, events)?;
+    eprintln!("generated {} ({} events, {:.1} MB) in {:.1} s", log.display(), stats.events, stats.bytes as f64 / 1e6, t.elapsed().as_secs_f64());
+    let mb = stats.bytes as f64 / 1e6;
+
+    // The read floor: wc -l on the same (cached) file.
+    let _ = std::process::Command::new("wc").arg("-l").arg(&log).output();
+    let t = Instant::now();
+    let wc = std::process::Command::new("wc").arg("-l").arg(&log).output().context("wc -l")?;
+    let wc_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(wc.status.success(), "wc -l failed");
+
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let opts = OpenOptions { location: Location::Path(db.clone()), ..OpenOptions::default() };
+    let t = Instant::now();
+    let src = Source::open(&[log.clone()], &opts, &mut |_| {})?;
+    let index_s = t.elapsed().as_secs_f64();
+    let rss_index = peak_rss_mib();
+    anyhow::ensure!(src.count() == events, "indexed {} events, expected {events}", src.count());
+    drop(src);
+    let index_bytes = std::fs::metadata(&db)?.len();
+    let mut checkpoint_bytes = 0u64;
+
+    let mut reopen = vec![];
+    let mut src = None;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let s = Source::open(&[log.clone()], &opts, &mut |_| {})?;
+        reopen.push(ms(t.elapsed()));
+        anyhow::ensure!(s.report().records_parsed == 0, "reopen parsed the file again");
+        src = Some(s);
+    }
+    let src = src.context("opened")?;
+    src.sql("SELECT coalesce(sum(length(data)), 0) AS b FROM checkpoints", &mut |row| {
+        checkpoint_bytes = row.get("b").and_then(Value::as_u64).unwrap_or(0);
+        true
+    })?;
+
+    let mut rng = Rng(7);
+    let mut state_ms = vec![];
+    for _ in 0..samples {
+        let n = 1 + rng.below(events);
+        let t = Instant::now();
+        let st = src.state(n)?;
+        state_ms.push(ms(t.elapsed()));
+        std::hint::black_box(st.len());
+    }
+
+    // Stepping as the UI does: from a state it holds, the next state and the diff.
+    let mut step_ms = vec![];
+    let mut adjacent_ms = vec![];
+    for _ in 0..samples {
+        let n = 1 + rng.below(events - 1);
+        src.state(n)?;
+        let t = Instant::now();
+        let next = src.state(n + 1)?;
+        let d = src.diff(n, n + 1)?;
+        step_ms.push(ms(t.elapsed()));
+        std::hint::black_box((next.len(), d.len()));
+        let t = Instant::now();
+        std::hint::black_box(src.diff(n, n + 1)?.len());
+        adjacent_ms.push(ms(t.elapsed()));
+    }
+
+    let mut distant_ms = vec![];
+    let gap = events / 2;
+    for _ in 0..5 {
+        let a = 1 + rng.below(events - gap);
+        let fresh = Source::open(&[log.clone()], &opts, &mut |_| {})?;
+        let t = Instant::now();
+        std::hint::black_box(fresh.diff(a, a + gap)?.len());
+        distant_ms.push(ms(t.elapsed()));
+    }
+
+    let mut blame_ms = vec![];
+    for _ in 0..5 {
+        let n = 1 + rng.below(events);
+        let key = src.event(n)?.key.unwrap_or_default();
+        let t = Instant::now();
+        std::hint::black_box(src.blame(&format!("/{key}/status"))?.len());
+        blame_ms.push(ms(t.elapsed()));
+    }
+    let rss_total = peak_rss_mib();
+
+    let figures = json!({
+        "machine": machine(),
+        "events": events,
+        "source_mb": mb,
+        "live_entities": stats.live_entities_at_end,
+        "wc_l_seconds": wc_s,
+        "index_seconds": index_s,
+        "index_mb_per_s": mb / index_s,
+        "index_events_per_s": events as f64 / index_s,
+        "index_vs_wc_l": index_s / wc_s,
+        "reopen_ms_median": percentile(&mut reopen, 0.5),
+        "state_ms_p50": percentile(&mut state_ms, 0.5),
+        "state_ms_p99": percentile(&mut state_ms, 0.99),
+        "step_ms_p50": percentile(&mut step_ms, 0.5),
+        "step_ms_p99": percentile(&mut step_ms, 0.99),
+        "adjacent_diff_ms_p50": percentile(&mut adjacent_ms, 0.5),
+        "adjacent_diff_ms_p99": percentile(&mut adjacent_ms, 0.99),
+        "distant_diff_ms_median": percentile(&mut distant_ms, 0.5),
+        "distant_diff_gap": gap,
+        "blame_ms_median": percentile(&mut blame_ms, 0.5),
+        "index_mb_on_disk": index_bytes as f64 / 1e6,
+        "checkpoints_mb": checkpoint_bytes as f64 / 1e6,
+        "peak_rss_mib_indexing": rss_index,
+        "peak_rss_mib_total": rss_total,
+    });
+    let f = |k: &str| figures[k].as_f64().unwrap_or(f64::NAN);
+    println!("Hindsight benchmark — {} events, {:.0} MB JSON Lines, {} live entities", events, mb, stats.live_entities_at_end);
+    println!("machine: {}", figures["machine"].as_str().unwrap_or(""));
+    println!("{:<44} {:>12}", "figure", "measured");
+    let rows: [(&str, String); 13] = [
+        ("wc -l (read floor)", format!("{:.2} s", f("wc_l_seconds"))),
+        ("index: time (ratio to wc -l)", format!("{:.2} s ({:.1}×)", f("index_seconds"), f("index_vs_wc_l"))),
+        ("index: throughput", format!("{:.0} MB/s, {:.0} ev/s", f("index_mb_per_s"), f("index_events_per_s"))),
+        ("reopen (median of 5)", format!("{:.1} ms", f("reopen_ms_median"))),
+        ("state(n) random n, p50 / p99", format!("{:.1} / {:.1} ms", f("state_ms_p50"), f("state_ms_p99"))),
+        ("step +1 (state + diff), p50 / p99", format!("{:.2} / {:.2} ms", f("step_ms_p50"), f("step_ms_p99"))),
+        ("adjacent diff, p50 / p99", format!("{:.2} / {:.2} ms", f("adjacent_diff_ms_p50"), f("adjacent_diff_ms_p99"))),
+        ("distant diff (gap N/2), median", format!("{:.0} ms", f("distant_diff_ms_median"))),
+        ("blame /KEY/status, median", format!("{:.1} ms", f("blame_ms_median"))),
+        ("index size on disk", format!("{:.0} MB ({:.2}× source)", f("index_mb_on_disk"), f("index_mb_on_disk") / mb)),
+        ("  of which checkpoints", format!("{:.0} MB", f("checkpoints_mb"))),
+        ("peak RSS while indexing", format!("{:.0} MiB", f("peak_rss_mib_indexing"))),
+        ("peak RSS overall", format!("{:.0} MiB", f("peak_rss_mib_total"))),
+    ];
+    for (name, value) in rows {
+        println!("{name:<44} {value:>24}");
+    }
+    std::fs::write("target/bench.json", serde_json::to_string_pretty(&figures)?)?;
+    eprintln!("wrote target/bench.json");
+    Ok(())
+}

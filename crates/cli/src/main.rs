@@ -1,0 +1,334 @@
+//! `hindsight`: every answer of the engine as JSON, for people and scripts.
+//!
+//! Glue only: parse arguments, open the source through hindsight-core, print
+//! what it returns. Output is compact JSON Lines for streams and one JSON
+//! value otherwise (`--pretty` indents); errors are one sentence on stderr;
+//! exit codes are 0 (success), 1 (failure) and 2 (usage).
+
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use hindsight_core::index::Progress;
+use hindsight_core::{time, EventFilter, Location, OpenOptions, Settings, Source};
+use serde::Serialize;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "hindsight", version, about = "Time-travel debugger for event logs: state at any point, diffs, blame and find, as JSON.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index the files (or reuse their index) and summarise them.
+    Index(Common),
+    /// The summary plus types, keys, levels and the fields chosen for each slot.
+    Info(Common),
+    /// Events as JSON Lines, optionally filtered.
+    Events {
+        #[command(flatten)]
+        common: Common,
+        /// First seq to print.
+        #[arg(long)]
+        from: Option<u64>,
+        /// Print at most this many events.
+        #[arg(long)]
+        limit: Option<u64>,
+        /// Only events of this type.
+        #[arg(long = "type")]
+        ty: Option<String>,
+        /// Only events of this key (entity).
+        #[arg(long)]
+        key: Option<String>,
+        /// Only events of this level (trace, debug, info, warn, error, fatal).
+        #[arg(long)]
+        level: Option<String>,
+        /// Only events whose record contains this text (case-insensitive).
+        #[arg(long)]
+        search: Option<String>,
+        /// Only events at or after this time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events at or before this time.
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Parse errors as JSON Lines.
+    Errors(Common),
+    /// The state after an event (or at a time), or the value at a path in it.
+    State {
+        #[command(flatten)]
+        common: Common,
+        /// The state after event N (0: before the first event).
+        #[arg(long, conflicts_with = "at_time", required_unless_present = "at_time")]
+        at: Option<u64>,
+        /// The state after the last event at or before this time.
+        #[arg(long = "at-time")]
+        at_time: Option<String>,
+        /// A JSON Pointer into the state.
+        #[arg(long)]
+        path: Option<String>,
+    },
+    /// RFC 6902 operations turning the state after A into the state after B.
+    Diff {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        from: u64,
+        #[arg(long)]
+        to: u64,
+    },
+    /// Every event that changed the value at a JSON Pointer, with old and new values.
+    Blame {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        path: String,
+    },
+    /// The first event at which a jq predicate over the state turns true.
+    Find {
+        #[command(flatten)]
+        common: Common,
+        /// A jq expression over the state (`.`); `$event` is the event.
+        #[arg(long = "where")]
+        expr: String,
+        /// Every event at which it turns true, not only the first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Run a read-only SQL query over the index: `hindsight sql FILE "SELECT …"`.
+    Sql {
+        #[command(flatten)]
+        opts: Overrides,
+        /// The files, then the query.
+        #[arg(required = true, num_args = 2.., value_name = "FILE… QUERY")]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// The log files (several are merged by time).
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    opts: Overrides,
+}
+
+#[derive(Args, Clone)]
+struct Overrides {
+    /// Where to keep the index (default: the user's cache directory).
+    #[arg(long, value_name = "PATH")]
+    index: Option<PathBuf>,
+    /// Use a temporary index, removed on exit.
+    #[arg(long, conflicts_with = "index")]
+    no_cache: bool,
+    /// Indent JSON output.
+    #[arg(long)]
+    pretty: bool,
+    /// The format instead of detecting it (json-lines, json-document, json-concatenated).
+    #[arg(long)]
+    format: Option<String>,
+    /// The reducer: entity, merge-patch, json-patch, snapshot or jq:EXPR.
+    #[arg(long)]
+    reducer: Option<String>,
+    /// Field (name or JSON Pointer) holding the time; "" for none.
+    #[arg(long)]
+    time_field: Option<String>,
+    /// Field holding the event type; "" for none.
+    #[arg(long)]
+    type_field: Option<String>,
+    /// Field holding the entity key; "" for none.
+    #[arg(long)]
+    key_field: Option<String>,
+    /// Field holding the payload; "" for the record without the other fields.
+    #[arg(long)]
+    payload_field: Option<String>,
+    /// Field holding the level; "" for none.
+    #[arg(long)]
+    level_field: Option<String>,
+}
+
+impl Overrides {
+    fn open(&self, files: &[PathBuf]) -> anyhow::Result<Source> {
+        let mut settings = Settings { format: self.format.clone(), reducer: self.reducer.clone(), ..Settings::default() };
+        settings.fields.ts = self.time_field.clone();
+        settings.fields.ty = self.type_field.clone();
+        settings.fields.key = self.key_field.clone();
+        settings.fields.payload = self.payload_field.clone();
+        settings.fields.level = self.level_field.clone();
+        let location = match (&self.index, self.no_cache) {
+            (Some(p), _) => Location::Path(p.clone()),
+            (None, true) => Location::Temp,
+            (None, false) => Location::Cache,
+        };
+        let opts = OpenOptions { settings, location };
+        let mut bar = ProgressBar::new();
+        let source = Source::open(files, &opts, &mut |p| bar.show(p));
+        bar.clear();
+        Ok(source?)
+    }
+}
+
+/// A one-line progress display on stderr, drawn only when it is a terminal.
+struct ProgressBar {
+    on: bool,
+    drawn: bool,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        ProgressBar { on: io::stderr().is_terminal(), drawn: false }
+    }
+
+    fn show(&mut self, p: Progress) {
+        if !self.on {
+            return;
+        }
+        let pct = if p.total_bytes > 0 { p.bytes as f64 * 100.0 / p.total_bytes as f64 } else { 0.0 };
+        let rate = if p.elapsed > 0.0 { p.events as f64 / p.elapsed } else { 0.0 };
+        let what = if p.pass == 1 { "indexing" } else { "placing checkpoints" };
+        let eta = if pct > 0.0 && p.pass == 1 { format!(", about {:.0} s left", p.elapsed * (100.0 - pct) / pct) } else { String::new() };
+        eprint!("\r\x1b[2K{what}: {pct:5.1}% · {} events · {rate:.0} events/s{eta}", p.events);
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+struct Out {
+    w: io::BufWriter<io::StdoutLock<'static>>,
+    pretty: bool,
+}
+
+impl Out {
+    fn value<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
+        if self.pretty {
+            serde_json::to_writer_pretty(&mut self.w, v)?;
+        } else {
+            serde_json::to_writer(&mut self.w, v)?;
+        }
+        self.w.write_all(b"\n")
+    }
+
+    /// One line of a JSON Lines stream (always compact).
+    fn line<T: Serialize>(&mut self, v: &T) -> io::Result<()> {
+        serde_json::to_writer(&mut self.w, v)?;
+        self.w.write_all(b"\n")
+    }
+}
+
+fn parse_time(s: &str) -> anyhow::Result<time::Timestamp> {
+    time::parse_user_time(s).with_context(|| format!("`{s}` is not a time; use RFC 3339 like 2024-01-05T10:00:00Z, a date, or epoch seconds"))
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut out = Out { w: io::BufWriter::new(io::stdout().lock()), pretty: false };
+    let mut io_result: io::Result<()> = Ok(());
+    match cli.command {
+        Command::Index(c) => {
+            out.pretty = c.opts.pretty;
+            let src = c.opts.open(&c.files)?;
+            out.value(&src.summary()?)?;
+        }
+        Command::Info(c) => {
+            out.pretty = c.opts.pretty;
+            let src = c.opts.open(&c.files)?;
+            out.value(&src.info()?)?;
+        }
+        Command::Events { common, from, limit, ty, key, level, search, since, until } => {
+            let src = common.opts.open(&common.files)?;
+            let filter = EventFilter {
+                from,
+                limit,
+                ty,
+                key,
+                level,
+                search,
+                since: since.as_deref().map(parse_time).transpose()?,
+                until: until.as_deref().map(parse_time).transpose()?,
+            };
+            src.events(&filter, &mut |e| {
+                io_result = out.line(&e);
+                io_result.is_ok()
+            })?;
+        }
+        Command::Errors(c) => {
+            let src = c.opts.open(&c.files)?;
+            for e in src.errors()? {
+                out.line(&e)?;
+            }
+        }
+        Command::State { common, at, at_time, path } => {
+            out.pretty = common.opts.pretty;
+            let src = common.opts.open(&common.files)?;
+            let n = match (at, at_time) {
+                (Some(n), _) => n,
+                (None, Some(t)) => src.state_at(parse_time(&t)?)?.0,
+                (None, None) => bail!("give --at N or --at-time TS"),
+            };
+            match path {
+                Some(p) => out.value(&src.value_at(n, &p)?)?,
+                None if out.pretty => out.value(&src.state(n)?.to_value())?,
+                None => {
+                    src.state(n)?.write_json(&mut out.w)?;
+                    out.w.write_all(b"\n")?;
+                }
+            }
+        }
+        Command::Diff { common, from, to } => {
+            out.pretty = common.opts.pretty;
+            let src = common.opts.open(&common.files)?;
+            out.value(&src.diff(from, to)?)?;
+        }
+        Command::Blame { common, path } => {
+            let src = common.opts.open(&common.files)?;
+            for entry in src.blame(&path)? {
+                out.line(&entry)?;
+            }
+        }
+        Command::Find { common, expr, all } => {
+            let src = common.opts.open(&common.files)?;
+            for hit in src.find(&expr, all)? {
+                out.line(&hit)?;
+            }
+        }
+        Command::Sql { opts, mut args } => {
+            let query = args.pop().unwrap_or_default();
+            let files: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
+            let src = opts.open(&files)?;
+            src.sql(&query, &mut |row| {
+                io_result = out.line(&row);
+                io_result.is_ok()
+            })?;
+        }
+    }
+    io_result?;
+    out.w.flush()?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (`hindsight events … | head`) is not a failure.
+            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(io::stderr(), "hindsight: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Runs the built `hindsight` binary as a user would and checks its JSON,
+//! its exit codes and its error sentences.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(name)
+}
+
+/// Runs `hindsight ARGS` with a private cache directory.
+fn run(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hindsight"))
+        .args(args)
+        .env("XDG_CACHE_HOME", cache)
+        .output()
+        .expect("the hindsight binary runs")
+}
+
+fn ok_json(out: &Output) -> Value {
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn ok_lines(out: &Output) -> Vec<Value> {
+    assert!(out.status.success(), "exit {:?}, stderr: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// Asserts a failure with exit code 1 and one plain sentence on stderr.
+fn fails_with(out: &Output, needles: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "`{n}` not in: {err}");
+    }
+    assert!(out.stdout.is_empty());
+    err
+}
+
+struct Tmp(tempfile::TempDir);
+
+impl Tmp {
+    fn new() -> Tmp {
+        Tmp(tempfile::tempdir().unwrap())
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+    fn cache(&self) -> PathBuf {
+        self.path("cache")
+    }
+    fn write(&self, name: &str, bytes: &[u8]) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+}
+
+fn entity_log() -> String {
+    fixture("golden/entity.jsonl").to_string_lossy().into_owned()
+}
+
+#[test]
+fn index_and_info_print_the_documented_fields() {
+    let t = Tmp::new();
+    let log = entity_log();
+    let index = ok_json(&run(&t.cache(), &["index", &log]));
+    let keys: Vec<&str> = index.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["errors", "events", "first_ts", "format", "last_ts", "reducer", "seconds"]);
+    assert_eq!((index["events"].clone(), index["errors"].clone(), index["reducer"].clone()), (json!(8), json!(1), json!("entity")));
+    let info = ok_json(&run(&t.cache(), &["info", &log]));
+    assert_eq!(info["types"]["OrderPlaced"], json!(3));
+    assert_eq!(info["keys"], json!(2));
+    assert_eq!(info["levels"], json!({"error": 1, "info": 5, "warn": 2}));
+    assert_eq!(info["fields"]["key"], json!("streamId"));
+    // The index went to $XDG_CACHE_HOME/hindsight.
+    assert!(std::fs::read_dir(t.cache().join("hindsight")).unwrap().count() >= 1);
+    // --pretty indents; the default is compact.
+    let pretty = run(&t.cache(), &["info", &log, "--pretty"]);
+    assert!(String::from_utf8_lossy(&pretty.stdout).contains("\n  \"events\": 8"));
+}
+
+#[test]
+fn events_filters() {
+    let t = Tmp::new();
+    let log = entity_log();
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        let mut all = vec!["events", log.as_str()];
+        all.extend_from_slice(args);
+        ok_lines(&run(&t.cache(), &all)).iter().map(|e| e["seq"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(seqs(&[]), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(seqs(&["--from", "3", "--limit", "2"]), [3, 4]);
+    assert_eq!(seqs(&["--type", "OrderPlaced"]), [1, 2, 8]);
+    assert_eq!(seqs(&["--key", "order-2"]), [2, 7, 8]);
+    assert_eq!(seqs(&["--level", "WARNING"]), [5, 6]);
+    assert_eq!(seqs(&["--search", "CARD"]), [4]);
+    assert_eq!(seqs(&["--since", "2024-01-05T10:00:02Z", "--until", "2024-01-05T10:00:04Z"]), [4, 5, 6]);
+    let first = &ok_lines(&run(&t.cache(), &["events", &log, "--limit", "1"]))[0];
+    assert_eq!(
+        first,
+        &json!({"seq": 1, "line": 1, "ts": "2024-01-05T10:00:00.250Z", "type": "OrderPlaced", "key": "order-1", "level": "info",
+                "payload": {"total": 100, "items": [{"sku": "A-1", "qty": 2}], "customer": "c-1"}})
+    );
+    // Absent fields are left out, not null.
+    let config = &ok_lines(&run(&t.cache(), &["events", &log, "--type", "ConfigChanged"]))[0];
+    assert!(config.get("key").is_none());
+}
+
+#[test]
+fn state_diff_blame_find() {
+    let t = Tmp::new();
+    let log = entity_log();
+    assert_eq!(ok_json(&run(&t.cache(), &["state", &log, "--at", "0"])), json!({}));
+    assert_eq!(ok_json(&run(&t.cache(), &["state", &log, "--at", "6", "--path", "/order-1/total"])), json!(-30));
+    assert_eq!(ok_json(&run(&t.cache(), &["state", &log, "--at-time", "2024-01-05T10:00:01.7Z", "--path", "/order-1/total"])), json!(130));
+    assert_eq!(
+        ok_json(&run(&t.cache(), &["diff", &log, "--from", "5", "--to", "6"])),
+        json!([
+            {"op": "remove", "path": "/order-1/payment/last4"},
+            {"op": "add", "path": "/order-1/refunded", "value": 160},
+            {"op": "replace", "path": "/order-1/total", "value": -30}
+        ])
+    );
+    assert_eq!(ok_json(&run(&t.cache(), &["diff", &log, "--from", "4", "--to", "4"])), json!([]));
+    let blame = ok_lines(&run(&t.cache(), &["blame", &log, "--path", "/order-1/total"]));
+    assert_eq!(blame.iter().map(|b| b["seq"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 3, 6]);
+    assert_eq!(blame[0], json!({"seq": 1, "ts": "2024-01-05T10:00:00.250Z", "type": "OrderPlaced", "new": 100}));
+    assert_eq!(blame[2]["old"], json!(130));
+    let found = ok_lines(&run(&t.cache(), &["find", &log, "--where", "any(.[]; (.total? // 0) < 0)"]));
+    assert_eq!(found, [json!({"seq": 6, "ts": "2024-01-05T10:00:04Z", "type": "RefundIssued"})]);
+    let all = ok_lines(&run(&t.cache(), &["find", &log, "--where", "has(\"order-2\")", "--all"]));
+    assert_eq!(all.iter().map(|h| h["seq"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 8]);
+}
+
+#[test]
+fn sql_reads_and_refuses_every_write() {
+    let t = Tmp::new();
+    let log = entity_log();
+    let rows = ok_lines(&run(&t.cache(), &["sql", &log, "SELECT type, count(*) AS n FROM event_view GROUP BY type ORDER BY n DESC, type LIMIT 2"]));
+    assert_eq!(rows, [json!({"type": "OrderPlaced", "n": 3}), json!({"type": "ConfigChanged", "n": 1})]);
+    let dir = t.cache().join("hindsight");
+    let snapshot = || -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).map(|p| { let b = std::fs::read(&p).unwrap(); (p, b) }).collect();
+        files.sort();
+        files
+    };
+    let before = snapshot();
+    let outside = t.path("copy.db");
+    for stmt in [
+        "DELETE FROM events".to_string(),
+        "INSERT INTO marks VALUES (1, 'x')".into(),
+        "UPDATE meta SET value = 'x'".into(),
+        "DROP TABLE events".into(),
+        "CREATE TABLE x(a)".into(),
+        format!("ATTACH '{}' AS x", outside.display()),
+        format!("VACUUM INTO '{}'", outside.display()),
+        "PRAGMA journal_mode = WAL".into(),
+        "PRAGMA user_version = 7".into(),
+        "BEGIN IMMEDIATE".into(),
+        "WITH x AS (SELECT 1) DELETE FROM events".into(),
+    ] {
+        fails_with(&run(&t.cache(), &["sql", &log, &stmt]), &["read-only"]);
+    }
+    assert_eq!(before, snapshot(), "the index must not change");
+    assert!(!outside.exists(), "no file may be created");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let t = Tmp::new();
+    assert_eq!(run(&t.cache(), &["state", &entity_log()]).status.code(), Some(2));
+    assert_eq!(run(&t.cache(), &["frobnicate"]).status.code(), Some(2));
+    assert_eq!(run(&t.cache(), &["diff", &entity_log(), "--from", "x", "--to", "1"]).status.code(), Some(2));
+}
+
+#[test]
+fn bad_files_get_one_sentence() {
+    let t = Tmp::new();
+    let c = t.cache();
+    let missing = t.path("nope.jsonl");
+    fails_with(&run(&c, &["index", missing.to_str().unwrap()]), &["nope.jsonl", "no such file"]);
+    fails_with(&run(&c, &["index", t.0.path().to_str().unwrap()]), &["is a directory"]);
+    fails_with(&run(&c, &["index", &t.write("empty.jsonl", b"")]), &["empty.jsonl", "empty"]);
+    fails_with(&run(&c, &["index", &t.write("blank.jsonl", b"\n\n  \n")]), &["blank lines"]);
+    fails_with(&run(&c, &["index", &t.write("bin.dat", &[0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 0, 0])]), &["bin.dat", "binary"]);
+    fails_with(&run(&c, &["index", &t.write("text.log", b"Oct 11 22:14:15 host app: hello\n")]), &["text.log", "line 1 is not JSON"]);
+    let deep = "[".repeat(100_000) + &"]".repeat(100_000) + "\n";
+    fails_with(&run(&c, &["index", &t.write("deep.jsonl", deep.as_bytes())]), &["deep.jsonl", "line 1", "recursion limit"]);
+    // A truncated document keeps what was complete and reports the rest.
+    let trunc = t.write("trunc.json", b"[{\"a\":1},\n{\"b\":");
+    let index = ok_json(&run(&c, &["index", &trunc]));
+    assert_eq!((index["events"].clone(), index["errors"].clone()), (json!(1), json!(1)));
+    let errors = ok_lines(&run(&c, &["errors", &trunc]));
+    assert_eq!(errors[0]["line"], json!(2));
+    assert!(errors[0]["message"].as_str().unwrap().contains("truncated"));
+}
+
+#[test]
+fn bad_lines_are_parse_errors_and_the_rest_is_kept() {
+    let t = Tmp::new();
+    let c = t.cache();
+    let mut log = Vec::new();
+    log.extend_from_slice(b"{\"type\":\"A\",\"data\":{\"v\":1}}\n");
+    log.extend_from_slice(&("[".repeat(100_000) + "\n").into_bytes());
+    log.extend_from_slice(b"{\"type\":\"B\",\"data\":{\"v\":\"caf\xe9\"}}\n");
+    log.extend_from_slice(b"{\"type\":\"C\",\"data\":{\"v\":3}\n");
+    let path = t.write("mixed.jsonl", &log);
+    let before = std::fs::read(&path).unwrap();
+    let index = ok_json(&run(&c, &["index", &path]));
+    assert_eq!((index["events"].clone(), index["errors"].clone()), (json!(2), json!(2)));
+    let errors = ok_lines(&run(&c, &["errors", &path]));
+    assert_eq!(errors.iter().map(|e| e["line"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 4]);
+    // Invalid UTF-8 is decoded lossily, not dropped.
+    let events = ok_lines(&run(&c, &["events", &path]));
+    assert_eq!(events[1]["payload"]["v"], json!("caf\u{fffd}"));
+    assert_eq!(before, std::fs::read(&path).unwrap(), "the source must never change");
+}
+
+#[test]
+fn questions_without_answers_get_one_sentence() {
+    let t = Tmp::new();
+    let c = t.cache();
+    let log = entity_log();
+    fails_with(&run(&c, &["state", &log, "--at", "99"]), &["event 99 does not exist", "8 events"]);
+    fails_with(&run(&c, &["diff", &log, "--from", "1", "--to", "99"]), &["event 99 does not exist"]);
+    fails_with(&run(&c, &["state", &log, "--at", "3", "--path", "/order-9/total"]), &["/order-9/total does not exist"]);
+    fails_with(&run(&c, &["state", &log, "--at", "3", "--path", "no-slash"]), &["JSON Pointer"]);
+    fails_with(&run(&c, &["find", &log, "--where", "any(.[]; .total <"]), &["jq"]);
+    fails_with(&run(&c, &["find", &log, "--where", "$nope"]), &["jq"]);
+    fails_with(&run(&c, &["state", &log, "--at-time", "not a time"]), &["not a time"]);
+    fails_with(&run(&c, &["events", &log, "--level", "loud"]), &["unknown level"]);
+    fails_with(&run(&c, &["index", &log, "--reducer", "magic"]), &["unknown reducer"]);
+    fails_with(&run(&c, &["index", &log, "--format", "xml"]), &["unknown format"]);
+}
+
+#[test]
+fn a_jq_expression_that_never_ends_is_stopped() {
+    let t = Tmp::new();
+    let started = std::time::Instant::now();
+    fails_with(&run(&t.cache(), &["find", &entity_log(), "--where", "def f: f; f"]), &["jq"]);
+    fails_with(&run(&t.cache(), &["find", &entity_log(), "--where", "last(repeat(1))"]), &["jq"]);
+    assert!(started.elapsed().as_secs() < 60);
+}
+
+#[test]
+fn a_200_mb_line_is_handled() {
+    let t = Tmp::new();
+    let path = t.path("huge.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        f.write_all(b"{\"type\":\"small\",\"data\":{\"n\":1}}\n{\"type\":\"huge\",\"data\":{\"blob\":\"").unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..200 {
+            f.write_all(&chunk).unwrap();
+        }
+        f.write_all(b"\"}}\n{\"type\":\"small\",\"data\":{\"n\":3}}\n").unwrap();
+    }
+    let path = path.to_string_lossy().into_owned();
+    let index = ok_json(&run(&t.cache(), &["index", &path]));
+    assert_eq!((index["events"].clone(), index["errors"].clone()), (json!(3), json!(0)));
+    assert_eq!(ok_json(&run(&t.cache(), &["state", &path, "--at", "3", "--path", "/n"])), json!(3));
+    let types: Vec<Value> = ok_lines(&run(&t.cache(), &["events", &path, "--from", "3"])).iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(types, [json!("small")]);
+}
+
+#[test]
+fn a_kill_in_the_middle_of_indexing_is_never_trusted() {
+    let t = Tmp::new();
+    let path = t.path("big.jsonl");
+    let total = 400_000u64;
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for i in 0..total {
+            writeln!(f, r#"{{"ts":{},"type":"Tick","streamId":"s{}","data":{{"i":{i},"pad":"{}"}}}}"#, 1_700_000_000_000u64 + i, i % 1000, "p".repeat(40)).unwrap();
+        }
+    }
+    let db = t.path("big.hsidx");
+    let (p, d) = (path.to_str().unwrap(), db.to_str().unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hindsight")).args(["index", p, "--index", d]).spawn().unwrap();
+    // Kill as soon as the index has started to fill.
+    let started = std::time::Instant::now();
+    while std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0) < 1 << 20 && started.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let info = ok_json(&run(&t.cache(), &["info", p, "--index", d]));
+    assert_eq!(info["events"], json!(total));
+    assert_eq!(ok_json(&run(&t.cache(), &["state", p, "--index", d, "--at", &total.to_string(), "--path", "/s999/i"])), json!(total - 1));
+}

@@ -1,0 +1,845 @@
+//! The index: one SQLite database per source, a cache of what the source
+//! says that can always be rebuilt (SPEC §3).
+//!
+//! Lifecycle. Each file's size, modification time and hashes of its first and
+//! last 64 KiB are recorded. Reopening an unchanged file reads nothing but
+//! those; a JSON Lines file that only grew is indexed from the end of its last
+//! complete line; anything else (truncated, rewritten, another schema, an
+//! index left incomplete by a kill — `complete` is set only by the final
+//! commit) is rebuilt from scratch.
+//!
+//! Building has two passes. Pass 1 cuts records, extracts the slots and
+//! inserts rows in large transactions. Pass 2 replays the events in order to
+//! mark the events the reducer rejects and to place checkpoints by cost.
+//!
+//! Architecture invariant: source files are opened read-only, never written,
+//! locked or moved.
+
+use crate::fields::{self, FieldOverrides, Fields};
+use crate::format::{self, Compression, Format, RecordReader};
+use crate::reducer::{self, Reducer};
+use crate::replay::{self, Checkpointer, Files, RawReader};
+use crate::scan;
+use crate::time::TimeContext;
+use crate::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::io::Read;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, UNIX_EPOCH};
+
+/// Bump when the schema or the meaning of stored data changes: older
+/// indexes are then rebuilt.
+const SCHEMA_VERSION: &str = "3";
+
+const SCHEMA: &str = "
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    head_hash BLOB NOT NULL, tail_hash BLOB NOT NULL, indexed_bytes INTEGER NOT NULL, next_line INTEGER NOT NULL,
+    compressed INTEGER NOT NULL);
+CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE keys(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE events(seq INTEGER PRIMARY KEY, file INTEGER NOT NULL DEFAULT 0, line INTEGER NOT NULL, off INTEGER NOT NULL,
+    len INTEGER NOT NULL, ts INTEGER, type INTEGER, key INTEGER, level INTEGER,
+    flags INTEGER NOT NULL DEFAULT 0, raw BLOB);
+CREATE TABLE errors(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL, off INTEGER NOT NULL,
+    message TEXT NOT NULL);
+CREATE TABLE marks(seq INTEGER PRIMARY KEY, message TEXT NOT NULL);
+CREATE TABLE notices(id INTEGER PRIMARY KEY, file INTEGER NOT NULL, line INTEGER NOT NULL, message TEXT NOT NULL);
+CREATE TABLE checkpoints(seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE VIEW event_view AS SELECT e.seq, e.file, e.line, e.off, e.len, e.ts AS ts_ns, t.name AS type, k.name AS key,
+    CASE e.level WHEN 0 THEN 'trace' WHEN 1 THEN 'debug' WHEN 2 THEN 'info' WHEN 3 THEN 'warn' WHEN 4 THEN 'error'
+    WHEN 5 THEN 'fatal' END AS level, e.flags
+    FROM events e LEFT JOIN types t ON t.id = e.type LEFT JOIN keys k ON k.id = e.key;
+";
+
+/// Where the index lives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Location {
+    /// `$XDG_CACHE_HOME/hindsight/` (or `~/.cache/hindsight/`).
+    #[default]
+    Cache,
+    /// A database file the user chose.
+    Path(PathBuf),
+    /// A temporary database removed when the source is dropped.
+    Temp,
+}
+
+/// What the user asked for; anything left `None` is detected.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub format: Option<String>,
+    pub reducer: Option<String>,
+    pub fields: FieldOverrides,
+    /// Least replay cost (bytes of records) between checkpoints; `None` for
+    /// the default. Tests set it small to exercise checkpoints on tiny logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint_spacing: Option<u64>,
+}
+
+/// What the index was built with: the detected or chosen format, fields and
+/// reducer. Stored in the index so every later read agrees with the build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    pub format: String,
+    pub fields: Fields,
+    pub reducer: String,
+    pub default_year: i32,
+    /// Why detection passed over some candidates (shown by `info`).
+    pub notes: Vec<String>,
+    pub checkpoint_spacing: u64,
+}
+
+/// Indexing progress, reported about ten times a second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// 1 while records are cut and stored, 2 while checkpoints are placed.
+    pub pass: u8,
+    pub bytes: u64,
+    pub total_bytes: u64,
+    pub events: u64,
+    pub elapsed: f64,
+}
+
+/// How an open went: whether the source was (re)parsed, and how long it took.
+#[derive(Debug, Clone, Default)]
+pub struct OpenReport {
+    /// `reused`, `built`, `appended` or `rebuilt: <why>`.
+    pub action: String,
+    pub records_parsed: u64,
+    pub seconds: f64,
+}
+
+/// An open index with its configuration.
+pub struct Index {
+    pub conn: Connection,
+    pub db_path: PathBuf,
+    pub config: Config,
+    pub reducer: Reducer,
+    pub files: Vec<PathBuf>,
+    pub compressed: bool,
+    pub report: OpenReport,
+    _temp: Option<tempfile::TempDir>,
+}
+
+fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("hindsight");
+    }
+    if let Some(home) = std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        return PathBuf::from(home).join(".cache").join("hindsight");
+    }
+    std::env::temp_dir().join("hindsight-cache")
+}
+
+/// The database name for these files and settings: readable stem + hash.
+fn db_name(paths: &[PathBuf], settings: &Settings) -> String {
+    let mut h = Sha256::new();
+    for p in paths {
+        h.update(p.as_os_str().as_encoded_bytes());
+        h.update([0]);
+    }
+    h.update(serde_json::to_vec(settings).unwrap_or_default());
+    let digest = h.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let stem: String = paths[0]
+        .file_name()
+        .map(|n| n.to_string_lossy().chars().filter(|c| c.is_alphanumeric() || "._-".contains(*c)).take(40).collect())
+        .unwrap_or_default();
+    format!("{stem}-{hex}.hsidx")
+}
+
+/// What is recorded of a file to notice later that it changed.
+#[derive(Debug, Clone, PartialEq)]
+struct Fingerprint {
+    size: u64,
+    mtime_ns: i64,
+    head: Vec<u8>,
+    tail: Vec<u8>,
+}
+
+const EDGE: u64 = 64 * 1024;
+
+fn hash_range(path: &Path, from: u64, to: u64) -> Result<Vec<u8>> {
+    let mut reader = RawReader::open(path)?;
+    let bytes = reader.read(from, (to - from) as usize)?;
+    Ok(Sha256::digest(bytes).to_vec())
+}
+
+fn fingerprint(path: &Path) -> Result<Fingerprint> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let size = meta.len();
+    let mtime_ns = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64);
+    Ok(Fingerprint {
+        size,
+        mtime_ns,
+        head: hash_range(path, 0, size.min(EDGE))?,
+        tail: hash_range(path, size.saturating_sub(EDGE), size)?,
+    })
+}
+
+fn year_of(mtime_ns: i64) -> i32 {
+    use chrono::Datelike;
+    chrono::DateTime::from_timestamp(mtime_ns.div_euclid(1_000_000_000), 0).map_or(1970, |d| d.year())
+}
+
+fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| Error::index(path, e)
+}
+
+impl Index {
+    /// Opens the index of `paths`, building, extending or rebuilding it as
+    /// the files require.
+    pub fn open(
+        paths: &[PathBuf],
+        settings: &Settings,
+        location: &Location,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<Index> {
+        let started = Instant::now();
+        let [path] = paths else {
+            return Err(Error::Query(
+                "several files at once are not supported yet; give one file (merging arrives with the formats work)".into(),
+            ));
+        };
+        // Refuse unusable sources before touching any index.
+        format::open_reader(path)?;
+        let canonical = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+        let canon_paths = vec![canonical.clone()];
+        let (db_path, temp) = match location {
+            Location::Path(p) => (p.clone(), None),
+            Location::Cache => {
+                let dir = cache_dir();
+                std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                (dir.join(db_name(&canon_paths, settings)), None)
+            }
+            Location::Temp => {
+                let dir = tempfile::Builder::new().prefix("hindsight-").tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+                (dir.path().join("index.hsidx"), Some(dir))
+            }
+        };
+        let fp = fingerprint(path)?;
+        let mut report = OpenReport::default();
+        let plan = if db_path.exists() { plan_reuse(&db_path, path, &fp) } else { Plan::Build("new".into()) };
+        let conn = match &plan {
+            Plan::Reuse | Plan::Append { .. } => open_db(&db_path)?,
+            Plan::Build(_) => {
+                remove_db(&db_path);
+                let conn = open_db(&db_path)?;
+                conn.execute_batch(SCHEMA).map_err(sql(&db_path))?;
+                conn
+            }
+        };
+        let compressed = format::open_reader(path)?.1 != Compression::None;
+        let mut index = Index {
+            conn,
+            db_path: db_path.clone(),
+            config: Config { format: String::new(), fields: Fields::default(), reducer: String::new(), default_year: 1970, notes: vec![], checkpoint_spacing: replay::MIN_SPACING },
+            reducer: Reducer::MergePatch,
+            files: vec![canonical],
+            compressed,
+            report: OpenReport::default(),
+            _temp: temp,
+        };
+        match plan {
+            Plan::Reuse => {
+                index.load_config()?;
+                report.action = "reused".into();
+            }
+            Plan::Append { from, line } => {
+                index.load_config()?;
+                report.records_parsed = index.build(path, settings, &fp, Some((from, line)), progress)?;
+                report.action = "appended".into();
+            }
+            Plan::Build(why) => {
+                report.records_parsed = index.build(path, settings, &fp, None, progress)?;
+                report.action = if why == "new" { "built".into() } else { format!("rebuilt: {why}") };
+            }
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        index.report = report;
+        Ok(index)
+    }
+
+    fn load_config(&mut self) -> Result<()> {
+        let json: String = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'config'", [], |r| r.get(0))
+            .map_err(sql(&self.db_path))?;
+        self.config = serde_json::from_str(&json).map_err(|e| Error::index(&self.db_path, e))?;
+        self.reducer = Reducer::parse(&self.config.reducer)?;
+        Ok(())
+    }
+
+    /// Indexes the file from scratch, or from `resume` (offset, line) when
+    /// it grew. One pass, on two threads: the parser thread cuts records and
+    /// extracts slots and payloads; this thread stores rows, runs the
+    /// reducer, and places checkpoints.
+    fn build(
+        &mut self,
+        path: &Path,
+        settings: &Settings,
+        fp: &Fingerprint,
+        resume: Option<(u64, u64)>,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<u64> {
+        let started = Instant::now();
+        let db = self.db_path.clone();
+        self.conn
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');")
+            .map_err(sql(&db))?;
+        let (from, first_line) = resume.unwrap_or((0, 1));
+        // What the parser continues from: names, seq and state of the kept events.
+        let mut start = Continue::default();
+        if resume.is_some() {
+            // Records at or after the resume point are read again.
+            let keep: i64 = self
+                .conn
+                .query_row("SELECT coalesce(max(seq), 0) FROM events WHERE off < ?1", [from as i64], |r| r.get(0))
+                .map_err(sql(&db))?;
+            self.conn
+                .execute_batch(&format!(
+                    "DELETE FROM events WHERE seq > {keep}; DELETE FROM errors WHERE off >= {from};
+                     DELETE FROM marks WHERE seq > {keep}; DELETE FROM checkpoints WHERE seq > {keep};"
+                ))
+                .map_err(sql(&db))?;
+            start = Continue::load(&self.conn, &db, &self.config, keep as u64, &mut self.open_files()?)?;
+        }
+        let mut writer = Writer::new(&self.conn, &db)?;
+        let (reader, _) = format::open_reader(path)?;
+        let mut reader = reader;
+        if from > 0 {
+            std::io::copy(&mut (&mut reader).take(from), &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
+        }
+        let format = match (&settings.format, resume) {
+            (_, Some(_)) => Format::from_name(&self.config.format).unwrap_or(Format::JsonLines),
+            (Some(name), None) => Format::from_name(name).ok_or_else(|| {
+                Error::Query(format!("unknown format `{name}`; choose one of {}", Format::ALL.map(|f| f.name()).join(", ")))
+            })?,
+            (None, None) => format::detect(path, &format::read_head(path, format::READ_HEAD)?)?,
+        };
+        let cx = TimeContext { default_year: if resume.is_some() { self.config.default_year } else { year_of(fp.mtime_ns) } };
+        let records = RecordReader::new(reader, format, from, first_line);
+        let known = resume.map(|_| self.config.clone());
+        let store_raw = self.compressed;
+
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(8);
+        // Emptied batches go back to the parser, so that their memory is
+        // reused rather than allocated on one thread and freed on the other.
+        let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<Item>>();
+        let outcome = std::thread::scope(|scope| -> Result<ParseEnd> {
+            let parser = scope.spawn(move || parse_all(path, records, format, known, settings, cx, store_raw, start, (tx, recycle_rx)));
+            let mut last_report = Instant::now();
+            let mut failure = None;
+            for msg in rx.iter() {
+                let step = match msg {
+                    Msg::Config(config) => {
+                        self.config = config;
+                        Ok(())
+                    }
+                    Msg::Batch(mut items) => {
+                        let stored = items.drain(..).try_for_each(|item| writer.item(item));
+                        let _ = recycle_tx.send(items);
+                        stored
+                    }
+                };
+                if let Err(e) = step {
+                    failure = Some(e);
+                    break;
+                }
+                if last_report.elapsed().as_millis() >= 100 {
+                    last_report = Instant::now();
+                    progress(Progress { pass: 1, bytes: writer.last_off, total_bytes: fp.size, events: writer.seq, elapsed: started.elapsed().as_secs_f64() });
+                }
+            }
+            drop(rx);
+            let end = parser.join().map_err(|_| Error::source(path, "the reader stopped unexpectedly; please report this file"))?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            let end = end?;
+            Ok(end)
+        })?;
+        let events = writer.finish()?;
+        if events == 0 && resume.is_none() {
+            let first: Option<(i64, String)> = self
+                .conn
+                .query_row("SELECT line, message FROM errors ORDER BY id LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(sql(&db))?;
+            if let Some((line, msg)) = first {
+                return Err(Error::source(path, format!("no record could be read as an event; line {line}: {msg}")));
+            }
+        }
+        self.reducer = Reducer::parse(&self.config.reducer)?;
+        let config_json = serde_json::to_string(&self.config).map_err(|e| Error::index(&db, e))?;
+        let (safe_offset, safe_line) = if !self.compressed && format == Format::JsonLines { (outcome.safe_offset, outcome.safe_line) } else { (fp.size, 0) };
+        self.conn
+            .execute("INSERT OR REPLACE INTO meta VALUES ('config', ?1)", [config_json])
+            .map_err(sql(&db))?;
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO files(id, path, size, mtime_ns, head_hash, tail_hash, indexed_bytes, next_line, compressed)
+                 VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    self.files[0].to_string_lossy(),
+                    fp.size as i64,
+                    fp.mtime_ns,
+                    fp.head,
+                    fp.tail,
+                    safe_offset as i64,
+                    safe_line as i64,
+                    self.compressed as i64
+                ],
+            )
+            .map_err(sql(&db))?;
+        // The final commit is what makes the index trustworthy.
+        self.conn
+            .execute_batch(&format!(
+                "INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+                 INSERT OR REPLACE INTO meta VALUES ('complete', '1');
+                 PRAGMA synchronous = NORMAL; PRAGMA journal_mode = DELETE; PRAGMA cache_size = -65536;"
+            ))
+            .map_err(sql(&db))?;
+        Ok(outcome.parsed)
+    }
+
+    /// Readers for the source files (none for a compressed source, whose
+    /// records are stored in the index).
+    pub fn open_files(&self) -> Result<Files> {
+        let mut readers = Vec::new();
+        for p in &self.files {
+            readers.push(if self.compressed { None } else { Some(RawReader::open(p)?) });
+        }
+        Ok(Files { readers })
+    }
+}
+
+const SAMPLE: usize = 1000;
+const BATCH_ITEMS: usize = 2048;
+
+/// What the parser thread sends: the configuration once (when it was
+/// detected), then records in batches.
+enum Msg {
+    Config(Config),
+    Batch(Vec<Item>),
+}
+
+/// A name seen for the first time gets an id and a row.
+type NameId = Option<(i64, Option<String>)>;
+
+/// One thing to store, in file order.
+enum Item {
+    Event { seq: u64, off: u64, line: u64, len: usize, flags: i64, ts: Option<i64>, ty: NameId, key: NameId, level: Option<i64>, raw: Option<Box<[u8]>> },
+    Error { off: u64, line: u64, message: String },
+    Notice { line: u64, message: String },
+    Mark { seq: u64, message: String },
+    Checkpoint(replay::Encoded),
+}
+
+struct ParseEnd {
+    parsed: u64,
+    safe_offset: u64,
+    safe_line: u64,
+}
+
+/// Where the parser thread continues from when a grown file is resumed.
+#[derive(Default)]
+struct Continue {
+    types: HashMap<String, i64>,
+    keys: HashMap<String, i64>,
+    seq: u64,
+    state: crate::state::State,
+}
+
+impl Continue {
+    fn load(conn: &Connection, db: &Path, config: &Config, keep: u64, files: &mut Files) -> Result<Continue> {
+        let load = |table: &str| -> rusqlite::Result<HashMap<String, i64>> {
+            let mut stmt = conn.prepare(&format!("SELECT name, id FROM {table}"))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        };
+        let reducer = Reducer::parse(&config.reducer)?;
+        let (at, mut state) = replay::load_checkpoint(conn, keep)?;
+        replay::replay_rows(conn, &reducer, &config.fields, files, at, keep, &mut state, &mut crate::state::Touched::default())?;
+        Ok(Continue { types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))?, seq: keep, state })
+    }
+}
+
+/// Records held for detection: offset, line, text, byte length, lossy, error.
+type Sample = Vec<(u64, u64, String, usize, bool, Option<&'static str>)>;
+
+/// The parser thread: detects the configuration from a sample (unless it is
+/// `known`), then turns every record into items, runs the reducer and
+/// encodes checkpoints.
+#[allow(clippy::too_many_arguments)]
+fn parse_all<R: std::io::Read>(
+    path: &Path,
+    mut records: RecordReader<R>,
+    format: Format,
+    known: Option<Config>,
+    settings: &Settings,
+    cx: TimeContext,
+    store_raw: bool,
+    start: Continue,
+    (tx, recycled): (std::sync::mpsc::SyncSender<Msg>, std::sync::mpsc::Receiver<Vec<Item>>),
+) -> Result<ParseEnd> {
+    let mut parser = RecordParser {
+        fields: Fields::default(),
+        cx,
+        store_raw,
+        ts_noticed: false,
+        batch: Vec::with_capacity(BATCH_ITEMS),
+        tx,
+        recycled,
+        types: start.types,
+        keys: start.keys,
+        seq: start.seq,
+        state: start.state,
+        reducer: Reducer::MergePatch,
+        checkpoints: Checkpointer::new(replay::MIN_SPACING),
+    };
+    let mut sample: Option<Sample> = None;
+    match known {
+        Some(c) => parser.configure(&c)?,
+        None => sample = Some(Vec::new()),
+    }
+    let mut parsed = 0u64;
+    let mut open = true;
+    while let Some(rec) = records.next_record().map_err(|e| Error::io(path, e))? {
+        parsed += 1;
+        let (text, lossy) = match std::str::from_utf8(rec.bytes) {
+            Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+            Err(_) => (String::from_utf8_lossy(rec.bytes), true),
+        };
+        if let Some(held) = &mut sample {
+            held.push((rec.offset, rec.line, text.into_owned(), rec.bytes.len(), lossy, rec.error));
+            if held.len() >= SAMPLE {
+                let held = sample.take().unwrap_or_default();
+                open = parser.start(format, settings, held)?;
+            }
+        } else {
+            open = parser.record(rec.offset, rec.line, &text, rec.bytes.len(), lossy, rec.error);
+        }
+        if !open {
+            break;
+        }
+    }
+    if let Some(held) = sample.take() {
+        open = parser.start(format, settings, held)?;
+    }
+    if open {
+        if parser.seq > 0 && parser.checkpoints.pending() {
+            let last = parser.checkpoints.encode(parser.seq, &parser.state);
+            parser.push(Item::Checkpoint(last));
+        }
+        parser.flush();
+    }
+    Ok(ParseEnd { parsed, safe_offset: records.safe_offset, safe_line: records.safe_line })
+}
+
+struct RecordParser {
+    fields: Fields,
+    cx: TimeContext,
+    store_raw: bool,
+    ts_noticed: bool,
+    batch: Vec<Item>,
+    tx: std::sync::mpsc::SyncSender<Msg>,
+    recycled: std::sync::mpsc::Receiver<Vec<Item>>,
+    types: HashMap<String, i64>,
+    keys: HashMap<String, i64>,
+    seq: u64,
+    state: crate::state::State,
+    reducer: Reducer,
+    checkpoints: Checkpointer,
+}
+
+impl RecordParser {
+    fn configure(&mut self, config: &Config) -> Result<()> {
+        self.fields = config.fields.clone();
+        self.reducer = Reducer::parse(&config.reducer)?;
+        self.checkpoints = Checkpointer::new(config.checkpoint_spacing);
+        Ok(())
+    }
+
+    /// Detects the configuration from the held sample, announces it, and
+    /// parses the sample. Returns false when the writer has gone.
+    fn start(&mut self, format: Format, settings: &Settings, sample: Sample) -> Result<bool> {
+        let config = detect_config(format, &sample, settings, self.cx.default_year);
+        self.configure(&config)?;
+        if self.tx.send(Msg::Config(config)).is_err() {
+            return Ok(false);
+        }
+        Ok(sample.iter().all(|(off, line, text, len, lossy, err)| self.record(*off, *line, text, *len, *lossy, *err)))
+    }
+
+    fn push(&mut self, item: Item) -> bool {
+        self.batch.push(item);
+        if self.batch.len() >= BATCH_ITEMS {
+            return self.flush();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ITEMS));
+        let batch = std::mem::replace(&mut self.batch, fresh);
+        batch.is_empty() || self.tx.send(Msg::Batch(batch)).is_ok()
+    }
+
+    fn intern(map: &mut HashMap<String, i64>, name: &str) -> (i64, Option<String>) {
+        if let Some(id) = map.get(name) {
+            return (*id, None);
+        }
+        let id = map.len() as i64 + 1;
+        map.insert(name.to_string(), id);
+        (id, Some(name.to_string()))
+    }
+
+    /// `len` is the record's length in the source, which differs from the
+    /// text's when invalid UTF-8 was replaced.
+    fn record(&mut self, off: u64, line: u64, text: &str, len: usize, lossy: bool, err: Option<&str>) -> bool {
+        if let Some(message) = err {
+            return self.push(Item::Error { off, line, message: message.to_string() });
+        }
+        let members = match scan::top_level_members(text) {
+            Ok(m) => m,
+            Err(e) => return self.push(Item::Error { off, line, message: json_error_sentence(&e) }),
+        };
+        let (slots, payload) = match &members {
+            Some(m) => (self.fields.slots(m, &self.cx), replay::payload_from_members(&self.fields, m)),
+            None => (fields::Slots::default(), serde_json::from_str(text)),
+        };
+        let payload = match payload {
+            Ok(p) => p,
+            Err(e) => return self.push(Item::Error { off, line, message: json_error_sentence(&e) }),
+        };
+        drop(members);
+        if slots.ts_unparsed && !self.ts_noticed {
+            // Reported once per file, not per line (SPEC §2.2).
+            self.ts_noticed = true;
+            let message = "the time field does not hold a recognisable time here (and maybe elsewhere); such events have no ts".to_string();
+            if !self.push(Item::Notice { line, message }) {
+                return false;
+            }
+        }
+        self.seq += 1;
+        let seq = self.seq;
+        let ty = slots.ty.as_deref().map(|t| Self::intern(&mut self.types, t));
+        let key = slots.key.as_deref().map(|k| Self::intern(&mut self.keys, k));
+        let flags = replay::pack_flags(slots.ts.map_or(0, |t| t.frac_digits), lossy);
+        let raw = self.store_raw.then(|| text.as_bytes().into());
+        let event = Item::Event { seq, off, line, len, flags, ts: slots.ts.map(|t| t.nanos), ty, key, level: slots.level.map(|l| l.code()), raw };
+        if !self.push(event) {
+            return false;
+        }
+        let view = reducer::EventView { seq, ts: slots.ts, ty: slots.ty.as_deref(), key: slots.key.as_deref(), level: slots.level, payload };
+        if let Err(message) = reducer::apply(&self.reducer, &mut self.state, view, self.checkpoints.touched()) {
+            if !self.push(Item::Mark { seq, message }) {
+                return false;
+            }
+        }
+        match self.checkpoints.after_event(seq, replay::event_cost(len), &self.state) {
+            Some(encoded) => self.push(Item::Checkpoint(encoded)),
+            None => true,
+        }
+    }
+}
+
+fn detect_config(format: Format, sample: &Sample, settings: &Settings, default_year: i32) -> Config {
+    let cx = TimeContext { default_year };
+    let members: Vec<scan::Members<'_>> = sample
+        .iter()
+        .filter(|s| s.5.is_none())
+        .filter_map(|(_, _, text, ..)| scan::top_level_members(text).ok().flatten())
+        .collect();
+    let det = fields::detect(&members, &settings.fields, &cx);
+    // The reducer spec was checked before indexing started; an unknown one
+    // cannot reach here, but detection is the safe fallback.
+    let reducer = match settings.reducer.as_deref().map(Reducer::parse) {
+        Some(Ok(r)) => r,
+        _ => {
+            let payloads: Vec<serde_json::Value> = sample
+                .iter()
+                .filter(|s| s.5.is_none())
+                .filter_map(|(_, _, text, ..)| serde_json::from_str(text).ok().map(|v| det.fields.payload(v)))
+                .collect();
+            reducer::detect(&payloads, det.fields.key.is_some())
+        }
+    };
+    Config {
+        format: format.name().into(),
+        fields: det.fields,
+        reducer: reducer.name(),
+        default_year,
+        notes: det.notes,
+        checkpoint_spacing: settings.checkpoint_spacing.unwrap_or(replay::MIN_SPACING).max(1),
+    }
+}
+
+/// Stores items in large transactions with statements prepared once.
+struct Writer<'c> {
+    conn: &'c Connection,
+    db: PathBuf,
+    insert_event: rusqlite::Statement<'c>,
+    insert_type: rusqlite::Statement<'c>,
+    insert_key: rusqlite::Statement<'c>,
+    seq: u64,
+    last_off: u64,
+    in_batch: u32,
+}
+
+const BATCH: u32 = 50_000;
+
+impl<'c> Writer<'c> {
+    fn new(conn: &'c Connection, db: &Path) -> Result<Writer<'c>> {
+        conn.execute_batch("BEGIN").map_err(sql(db))?;
+        let prepare = |q: &str| conn.prepare(q).map_err(sql(db));
+        Ok(Writer {
+            conn,
+            db: db.to_path_buf(),
+            insert_event: prepare(
+                "INSERT INTO events(seq, line, off, len, ts, type, key, level, flags, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?,
+            insert_type: prepare("INSERT INTO types(id, name) VALUES (?1, ?2)")?,
+            insert_key: prepare("INSERT INTO keys(id, name) VALUES (?1, ?2)")?,
+            seq: 0,
+            last_off: 0,
+            in_batch: 0,
+        })
+    }
+
+    fn item(&mut self, item: Item) -> Result<()> {
+        let db = &self.db;
+        match item {
+            Item::Event { seq, off, line, len, flags, ts, ty, key, level, raw } => {
+                self.last_off = off;
+                self.seq = seq;
+                if let Some((id, Some(name))) = &ty {
+                    self.insert_type.execute(params![id, name]).map_err(sql(db))?;
+                }
+                if let Some((id, Some(name))) = &key {
+                    self.insert_key.execute(params![id, name]).map_err(sql(db))?;
+                }
+                self.insert_event
+                    .execute(params![seq as i64, line as i64, off as i64, len as i64, ts, ty.map(|t| t.0), key.map(|k| k.0), level, flags, raw.as_deref()])
+                    .map_err(sql(db))?;
+                self.in_batch += 1;
+                if self.in_batch >= BATCH {
+                    self.conn.execute_batch("COMMIT; BEGIN").map_err(sql(db))?;
+                    self.in_batch = 0;
+                }
+            }
+            Item::Error { off, line, message } => {
+                self.last_off = off;
+                self.conn
+                    .prepare_cached("INSERT INTO errors(file, line, off, message) VALUES (0, ?1, ?2, ?3)")
+                    .and_then(|mut s| s.execute(params![line as i64, off as i64, message]))
+                    .map_err(sql(db))?;
+            }
+            Item::Notice { line, message } => {
+                self.conn
+                    .prepare_cached("INSERT INTO notices(file, line, message) VALUES (0, ?1, ?2)")
+                    .and_then(|mut s| s.execute(params![line as i64, message]))
+                    .map_err(sql(db))?;
+            }
+            Item::Mark { seq, message } => {
+                self.conn
+                    .prepare_cached("INSERT OR REPLACE INTO marks(seq, message) VALUES (?1, ?2)")
+                    .and_then(|mut s| s.execute(params![seq as i64, message]))
+                    .map_err(sql(db))?;
+            }
+            Item::Checkpoint(encoded) => encoded.store(self.conn).map_err(sql(db))?,
+        }
+        Ok(())
+    }
+
+    /// Commits; returns the number of events.
+    fn finish(&mut self) -> Result<u64> {
+        self.conn.execute_batch("COMMIT").map_err(sql(&self.db))?;
+        Ok(self.seq)
+    }
+}
+
+/// serde_json's message, rephrased as one sentence with its column.
+fn json_error_sentence(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    format!("not valid JSON: {msg} (column {})", e.column())
+}
+
+enum Plan {
+    Reuse,
+    Append { from: u64, line: u64 },
+    Build(String),
+}
+
+fn open_db(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(sql(path))?;
+    conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
+        .map_err(sql(path))?;
+    Ok(conn)
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
+
+/// Decides what an existing index is good for, given the file as it is now.
+fn plan_reuse(db: &Path, path: &Path, now: &Fingerprint) -> Plan {
+    let check = || -> rusqlite::Result<Plan> {
+        let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let meta = |k: &str| -> rusqlite::Result<Option<String>> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()
+        };
+        if meta("schema")?.as_deref() != Some(SCHEMA_VERSION) {
+            return Ok(Plan::Build("the index was made by another version".into()));
+        }
+        if meta("complete")?.as_deref() != Some("1") {
+            return Ok(Plan::Build("the index was left incomplete".into()));
+        }
+        let row: Option<(i64, i64, Vec<u8>, Vec<u8>, i64, i64, i64)> = conn
+            .query_row(
+                "SELECT size, mtime_ns, head_hash, tail_hash, indexed_bytes, next_line, compressed FROM files WHERE id = 0",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)),
+            )
+            .optional()?;
+        let Some((size, mtime, head, tail, indexed, next_line, compressed)) = row else {
+            return Ok(Plan::Build("the index has no file record".into()));
+        };
+        let size = size as u64;
+        if now.size == size && now.mtime_ns == mtime && now.head == head && now.tail == tail {
+            return Ok(Plan::Reuse);
+        }
+        if now.size < size {
+            return Ok(Plan::Build("the file is shorter than when it was indexed".into()));
+        }
+        let same_head_region = if size >= EDGE {
+            now.head == head
+        } else {
+            // The old head was the whole old file: compare that prefix.
+            hash_range(path, 0, size).ok().as_deref() == Some(&head[..])
+        };
+        let old_tail = hash_range(path, size.saturating_sub(EDGE), size).ok();
+        let format: Option<String> = meta("config")?
+            .and_then(|c| serde_json::from_str::<Config>(&c).ok())
+            .map(|c| c.format);
+        if now.size > size && same_head_region && old_tail.as_deref() == Some(&tail[..]) && compressed == 0 && format.as_deref() == Some("json-lines") && next_line > 0 {
+            return Ok(Plan::Append { from: indexed as u64, line: next_line as u64 });
+        }
+        Ok(Plan::Build("the file was rewritten".into()))
+    };
+    check().unwrap_or_else(|e| Plan::Build(format!("the index could not be read ({e})")))
+}
+

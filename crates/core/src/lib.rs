@@ -1,0 +1,32 @@
+//! hindsight-core: the engine of Hindsight, a time-travel debugger for
+//! event logs.
+//!
+//! A log file is cut into records ([`format`]), each record's slots are
+//! found ([`fields`], [`time`]), and the events are indexed into SQLite
+//! ([`index`]). A [`reducer`] folds events into the application [`state`];
+//! [`replay`] restores the state after any event from checkpoints, and
+//! [`source::Source`] answers every question of the product: events, state,
+//! diff, blame, find, SQL.
+//!
+//! Architecture invariants: this crate never panics on input, never prints,
+//! and never writes, locks or moves a source file. It knows nothing of the
+//! CLI or the desktop app.
+
+pub mod error;
+pub mod fields;
+pub mod format;
+pub mod index;
+#[path = "jq_stub.rs"] pub mod jq;
+pub mod patch;
+pub mod reducer;
+pub mod replay;
+pub mod scan;
+pub mod source;
+pub mod sql;
+pub mod state;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use index::{Location, Progress, Settings};
+pub use source::{BlameEntry, Event, EventFilter, Hit, Info, OpenOptions, ParseError, Source, Summary};
+pub use state::State;

@@ -1,0 +1,416 @@
+//! Reading events back from the index and the source, and replaying them:
+//! restoring state(n) from the nearest checkpoint, and placing checkpoints
+//! by replay cost while an index is built.
+//!
+//! Architecture invariant: the index stores where a record is (file, byte
+//! offset, length), not the record; `raw` and `payload` are always re-read
+//! from the source (or from the stored record when the source is compressed
+//! and cannot be read at an offset).
+
+use crate::fields::Fields;
+use crate::reducer::{self, EventView, Reducer};
+use crate::scan;
+use crate::state::{State, Touched};
+use crate::time::{Level, Timestamp};
+use crate::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Reads byte ranges of one source file through a window, so that reading
+/// events in order costs one `read` per window rather than one per event.
+pub struct RawReader {
+    path: PathBuf,
+    file: File,
+    window: Vec<u8>,
+    window_start: u64,
+}
+
+const WINDOW: usize = 1 << 20;
+
+impl RawReader {
+    pub fn open(path: &Path) -> Result<RawReader> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        Ok(RawReader { path: path.to_path_buf(), file, window: Vec::new(), window_start: 0 })
+    }
+
+    pub fn read(&mut self, off: u64, len: usize) -> Result<&[u8]> {
+        let end = off + len as u64;
+        let have = self.window_start..self.window_start + self.window.len() as u64;
+        if !(have.contains(&off) && end <= have.end) {
+            let size = len.max(WINDOW);
+            self.window.resize(size, 0);
+            let n = read_at(&self.file, &mut self.window, off).map_err(|e| Error::io(&self.path, e))?;
+            self.window.truncate(n);
+            self.window_start = off;
+            if n < len {
+                return Err(Error::source(
+                    &self.path,
+                    "the file is shorter than when it was indexed; it changed while open — reopen it to re-index",
+                ));
+            }
+        }
+        let start = (off - self.window_start) as usize;
+        Ok(&self.window[start..start + len])
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    use std::os::unix::fs::FileExt;
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read_at(&mut buf[n..], off + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(not(unix))]
+fn read_at(file: &File, buf: &mut [u8], off: u64) -> std::io::Result<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = file;
+    f.seek(SeekFrom::Start(off))?;
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// One row of the `events` table, with names resolved.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub seq: u64,
+    pub file: u32,
+    pub line: u64,
+    pub off: u64,
+    pub len: usize,
+    pub ts: Option<Timestamp>,
+    pub ty: Option<String>,
+    pub key: Option<String>,
+    pub level: Option<Level>,
+    pub flags: i64,
+    pub raw: Option<Vec<u8>>,
+}
+
+/// Event flags stored with each row: bits 0–3 hold how many fraction digits
+/// the time was written with; the bits above are flags.
+pub const FLAG_LOSSY_UTF8: i64 = 1 << 4;
+
+pub fn pack_flags(frac_digits: u8, lossy: bool) -> i64 {
+    (frac_digits.min(9) as i64) | if lossy { FLAG_LOSSY_UTF8 } else { 0 }
+}
+
+pub const ROW_COLUMNS: &str = "e.seq, e.file, e.line, e.off, e.len, e.ts, e.flags & 15, t.name, k.name, e.level, e.flags, e.raw";
+pub const ROW_FROM: &str = "events e LEFT JOIN types t ON t.id = e.type LEFT JOIN keys k ON k.id = e.key";
+
+pub fn row_from_sql(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let ts: Option<i64> = r.get(5)?;
+    let tsd: Option<i64> = r.get(6)?;
+    let level: Option<i64> = r.get(9)?;
+    Ok(Row {
+        seq: r.get::<_, i64>(0)? as u64,
+        file: r.get::<_, i64>(1)? as u32,
+        line: r.get::<_, i64>(2)? as u64,
+        off: r.get::<_, i64>(3)? as u64,
+        len: r.get::<_, i64>(4)? as usize,
+        ts: ts.map(|n| Timestamp::from_nanos(n, tsd.unwrap_or(0).clamp(0, 9) as u8)),
+        ty: r.get(7)?,
+        key: r.get(8)?,
+        level: level.and_then(Level::from_code),
+        flags: r.get(10)?,
+        raw: r.get(11)?,
+    })
+}
+
+/// The readers of a source's files, by file id.
+pub struct Files {
+    pub readers: Vec<Option<RawReader>>,
+}
+
+impl Files {
+    /// The record text of a row: from the stored record, else the source.
+    pub fn record_text(&mut self, row: &Row) -> Result<String> {
+        let bytes: &[u8] = match &row.raw {
+            Some(raw) => raw,
+            None => match self.readers.get_mut(row.file as usize).and_then(Option::as_mut) {
+                Some(reader) => reader.read(row.off, row.len)?,
+                None => return Err(Error::Query(format!("event {} belongs to a file that is not open", row.seq))),
+            },
+        };
+        Ok(match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+        })
+    }
+}
+
+/// The payload of a record under the index's field choice. Records read
+/// back were parsed when indexed, so they parse again.
+pub fn payload_of(fields: &Fields, text: &str) -> Value {
+    let parsed = match scan::top_level_members(text) {
+        Ok(Some(members)) => payload_from_members(fields, &members),
+        Ok(None) => serde_json::from_str(text),
+        Err(e) => Err(e),
+    };
+    parsed.unwrap_or(Value::Null)
+}
+
+/// Builds the payload from already-scanned members, parsing only what it
+/// keeps. Fails when a kept value cannot be parsed (nesting too deep).
+pub fn payload_from_members(fields: &Fields, members: &scan::Members<'_>) -> Result<Value, serde_json::Error> {
+    if let Some(f) = &fields.payload {
+        let Some((first, rest)) = f.path.split_first() else { return Ok(Value::Null) };
+        let Some((_, raw)) = members.iter().find(|(k, _)| k == first) else { return Ok(Value::Null) };
+        let mut v: Value = serde_json::from_str(raw.get())?;
+        for t in rest {
+            v = match v {
+                Value::Object(mut m) => m.remove(t).unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+        }
+        return Ok(v);
+    }
+    let used: Vec<&str> = [&fields.ts, &fields.ty, &fields.key, &fields.level]
+        .into_iter()
+        .flatten()
+        .filter_map(|f| match f.path.as_slice() {
+            [only] => Some(only.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut map = Map::new();
+    for (k, raw) in members {
+        if used.contains(&k.as_ref()) {
+            continue;
+        }
+        map.insert(k.to_string(), serde_json::from_str(raw.get())?);
+    }
+    Ok(Value::Object(map))
+}
+
+/// Applies the event in `row` to `state`; returns the mark on failure.
+pub fn apply_row(
+    reducer: &Reducer,
+    fields: &Fields,
+    files: &mut Files,
+    row: &Row,
+    state: &mut State,
+    touched: &mut Touched,
+) -> Result<Option<String>> {
+    let text = files.record_text(row)?;
+    let payload = payload_of(fields, &text);
+    let view = EventView { seq: row.seq, ts: row.ts, ty: row.ty.as_deref(), key: row.key.as_deref(), level: row.level, payload };
+    Ok(reducer::apply(reducer, state, view, touched).err())
+}
+
+/// Replays the rows (from, to] onto `state`, recording touched members.
+#[allow(clippy::too_many_arguments)]
+pub fn replay_rows(
+    conn: &Connection,
+    reducer: &Reducer,
+    fields: &Fields,
+    files: &mut Files,
+    from: u64,
+    to: u64,
+    state: &mut State,
+    touched: &mut Touched,
+) -> Result<()> {
+    if to <= from {
+        return Ok(());
+    }
+    let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"))
+        .map_err(sql_err)?;
+    let mut rows = stmt.query([from as i64, to as i64]).map_err(sql_err)?;
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        let row = row_from_sql(r).map_err(sql_err)?;
+        apply_row(reducer, fields, files, &row, state, touched)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+/// Checkpoint kinds in the `checkpoints` table.
+const FULL: i64 = 0;
+const DELTA: i64 = 1;
+
+/// Replay cost of one event, in bytes-equivalent: its record plus a fixed
+/// overhead for the reducer and the row lookup.
+pub fn event_cost(len: usize) -> u64 {
+    len as u64 + 96
+}
+
+/// The least replay cost between checkpoints (≈ a few tens of ms of replay).
+pub const MIN_SPACING: u64 = 3 << 20;
+/// A delta chain longer than this gets a new full checkpoint.
+const MAX_CHAIN: u32 = 24;
+
+/// Decides where checkpoints go while replaying forward, and writes them.
+pub struct Checkpointer {
+    min_spacing: u64,
+    cost_since: u64,
+    touched: Touched,
+    chain_len: u32,
+    chain_bytes: u64,
+    full_bytes: u64,
+    pub written: u64,
+    pub stored_bytes: u64,
+    /// Seq of the last checkpoint written, if any.
+    pub last_seq: Option<u64>,
+}
+
+impl Checkpointer {
+    pub fn new(min_spacing: u64) -> Checkpointer {
+        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, written: 0, stored_bytes: 0, last_seq: None }
+    }
+
+    /// Whether events were replayed since the last checkpoint.
+    pub fn pending(&self) -> bool {
+        self.cost_since > 0
+    }
+
+    pub fn touched(&mut self) -> &mut Touched {
+        &mut self.touched
+    }
+
+    /// Call after each event; returns an encoded checkpoint once replay from
+    /// the last one would cost more than loading a new one. The spacing grows
+    /// with the state's size so that checkpoints stay a small part of the index.
+    pub fn after_event(&mut self, seq: u64, cost: u64, state: &State) -> Option<Encoded> {
+        self.cost_since += cost;
+        let spacing = self.min_spacing.max(self.full_bytes / 2);
+        if self.cost_since < spacing {
+            return None;
+        }
+        Some(self.encode(seq, state))
+    }
+
+    /// Encodes a checkpoint of `state` after event `seq`: a delta of the
+    /// members touched since the last one when that is cheap, else full.
+    pub fn encode(&mut self, seq: u64, state: &State) -> Encoded {
+        let delta_ok = self.full_bytes > 0 && self.chain_len < MAX_CHAIN && self.chain_bytes < self.full_bytes;
+        let mut json = Vec::with_capacity(1 << 16);
+        let kind = match (&self.touched, state, delta_ok) {
+            (Touched::Keys(keys), State::Object(members), true) => {
+                // {"set":{k:v,…},"del":[k,…]} written without copying values.
+                json.extend_from_slice(b"{\"set\":{");
+                let mut first = true;
+                let mut del = Vec::new();
+                for k in keys {
+                    match members.get(k.as_str()) {
+                        Some(v) => {
+                            if !first {
+                                json.push(b',');
+                            }
+                            first = false;
+                            let _ = serde_json::to_writer(&mut json, k);
+                            json.push(b':');
+                            let _ = serde_json::to_writer(&mut json, &**v);
+                        }
+                        None => del.push(k),
+                    }
+                }
+                json.extend_from_slice(b"},\"del\":");
+                let _ = serde_json::to_writer(&mut json, &del);
+                json.push(b'}');
+                DELTA
+            }
+            _ => {
+                let _ = state.write_json(&mut json);
+                FULL
+            }
+        };
+        let blob = zstd::bulk::compress(&json, 1).unwrap_or_default();
+        if kind == FULL {
+            self.full_bytes = json.len() as u64;
+            self.chain_len = 0;
+            self.chain_bytes = 0;
+        } else {
+            self.chain_len += 1;
+            self.chain_bytes += json.len() as u64;
+        }
+        self.written += 1;
+        self.stored_bytes += blob.len() as u64;
+        self.last_seq = Some(seq);
+        self.cost_since = 0;
+        self.touched = Touched::default();
+        Encoded { seq, kind, blob }
+    }
+}
+
+/// A checkpoint ready to be stored.
+pub struct Encoded {
+    pub seq: u64,
+    pub kind: i64,
+    pub blob: Vec<u8>,
+}
+
+impl Encoded {
+    pub fn store(&self, conn: &Connection) -> rusqlite::Result<()> {
+        conn.prepare_cached("INSERT OR REPLACE INTO checkpoints(seq, kind, data) VALUES (?1, ?2, ?3)")?
+            .execute(params![self.seq as i64, self.kind, self.blob])?;
+        Ok(())
+    }
+}
+
+fn decode(blob: &[u8]) -> Result<Value> {
+    let json = zstd::stream::decode_all(blob).map_err(|e| Error::Query(format!("a checkpoint in the index is damaged ({e}); rebuild the index")))?;
+    serde_json::from_slice(&json).map_err(|e| Error::Query(format!("a checkpoint in the index is damaged ({e}); rebuild the index")))
+}
+
+/// The state at the latest checkpoint at or before `n`, and its seq
+/// (`(0, {})` when there is none).
+pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
+    let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
+    let full: Option<i64> = conn
+        .prepare_cached("SELECT seq FROM checkpoints WHERE seq <= ?1 AND kind = 0 ORDER BY seq DESC LIMIT 1")
+        .map_err(sql_err)?
+        .query_row([n as i64], |r| r.get(0))
+        .optional()
+        .map_err(sql_err)?;
+    let Some(full) = full else { return Ok((0, State::default())) };
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, kind, data FROM checkpoints WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq")
+        .map_err(sql_err)?;
+    let mut rows = stmt.query(params![full, n as i64]).map_err(sql_err)?;
+    let mut state = State::default();
+    let mut at = 0;
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        let seq: i64 = r.get(0).map_err(sql_err)?;
+        let kind: i64 = r.get(1).map_err(sql_err)?;
+        let blob: Vec<u8> = r.get(2).map_err(sql_err)?;
+        let v = decode(&blob)?;
+        if kind == FULL {
+            state = State::from_value(v);
+        } else {
+            let members = state.members_mut();
+            if let Some(Value::Object(set)) = v.get("set") {
+                for (k, v) in set {
+                    members.insert(Arc::from(k.as_str()), Arc::new(v.clone()));
+                }
+            }
+            if let Some(Value::Array(del)) = v.get("del") {
+                for k in del.iter().filter_map(Value::as_str) {
+                    members.remove(k);
+                }
+            }
+        }
+        at = seq as u64;
+    }
+    Ok((at, state))
+}

@@ -1,0 +1,574 @@
+//! A source: one log opened through its index, and every question the
+//! product asks of it — events, parse errors, state at any point, diffs,
+//! blame, find, SQL (SPEC §4, §5).
+//!
+//! API boundary: this is what the CLI, the desktop shell and the benchmarks
+//! call. Everything returned is plain data (serde-serialisable); nothing here
+//! prints.
+
+use crate::index::{Index, Location, OpenReport, Progress, Settings};
+use crate::jq::{Budget, JqProgram};
+use crate::patch::{self, PatchOp};
+use crate::reducer::{self, EventView, Reducer};
+use crate::replay::{self, Files, Row, FLAG_LOSSY_UTF8};
+use crate::state::{self, State, Touched};
+use crate::time::{Level, Timestamp};
+use crate::{Error, Result};
+use rusqlite::{params_from_iter, OptionalExtension};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How to open a source.
+#[derive(Debug, Clone, Default)]
+pub struct OpenOptions {
+    pub settings: Settings,
+    pub location: Location,
+}
+
+/// `hindsight index`: what was indexed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub format: String,
+    pub reducer: String,
+    pub events: u64,
+    pub errors: u64,
+    pub first_ts: Option<String>,
+    pub last_ts: Option<String>,
+    pub seconds: f64,
+}
+
+/// `hindsight info`: the summary and what the log holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    #[serde(flatten)]
+    pub summary: Summary,
+    pub types: BTreeMap<String, u64>,
+    pub keys: u64,
+    pub levels: BTreeMap<String, u64>,
+    pub fields: BTreeMap<&'static str, String>,
+    /// Why detection passed over some candidate fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub field_notes: Vec<String>,
+    /// Events the reducer could not apply.
+    pub marked: u64,
+    /// Things worth knowing about the file, reported once (e.g. times that
+    /// did not parse).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<ParseError>,
+    pub index: String,
+}
+
+/// One event as the product shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub seq: u64,
+    pub line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<&'static str>,
+    pub payload: Value,
+    #[serde(skip)]
+    pub raw: String,
+    /// The record held invalid UTF-8 and was decoded lossily.
+    #[serde(skip)]
+    pub lossy: bool,
+    /// Why the reducer could not apply this event, if it could not.
+    #[serde(skip)]
+    pub mark: Option<String>,
+}
+
+/// Filters for listing events. All given filters must match.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub from: Option<u64>,
+    pub limit: Option<u64>,
+    pub ty: Option<String>,
+    pub key: Option<String>,
+    pub level: Option<String>,
+    /// Case-insensitive text that the raw record must contain.
+    pub search: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParseError {
+    pub line: u64,
+    pub message: String,
+}
+
+/// One change of the value at a path: `old`/`new` are `None` when absent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BlameEntry {
+    pub seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<Value>,
+}
+
+/// An event at which a predicate turned true.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ts: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ty: Option<String>,
+}
+
+/// Recently computed states, so that stepping and adjacent diffs replay one
+/// event instead of restoring from a checkpoint.
+#[derive(Default)]
+struct StateCache {
+    entries: Vec<(u64, State)>,
+}
+
+const CACHE_STATES: usize = 6;
+
+impl StateCache {
+    /// The cached state with the greatest seq ≤ n.
+    fn best(&self, n: u64) -> Option<&(u64, State)> {
+        self.entries.iter().filter(|(s, _)| *s <= n).max_by_key(|(s, _)| *s)
+    }
+
+    fn put(&mut self, seq: u64, state: &State) {
+        if self.entries.iter().any(|(s, _)| *s == seq) {
+            return;
+        }
+        if self.entries.len() >= CACHE_STATES {
+            self.entries.remove(0);
+        }
+        self.entries.push((seq, state.clone()));
+    }
+}
+
+pub struct Source {
+    index: Index,
+    files: RefCell<Files>,
+    cache: RefCell<StateCache>,
+    events: u64,
+}
+
+fn sql_err(db: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
+    move |e| Error::index(db, e)
+}
+
+impl Source {
+    /// Opens (indexing as needed) the log at `paths`.
+    pub fn open(paths: &[PathBuf], opts: &OpenOptions, progress: &mut dyn FnMut(Progress)) -> Result<Source> {
+        let index = Index::open(paths, &opts.settings, &opts.location, progress)?;
+        let files = RefCell::new(index.open_files()?);
+        let events: i64 = index
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
+            .map_err(sql_err(&index.db_path))?;
+        Ok(Source { index, files, cache: RefCell::default(), events: events as u64 })
+    }
+
+    /// Number of events (seqs run 1..=count).
+    pub fn count(&self) -> u64 {
+        self.events
+    }
+
+    pub fn report(&self) -> &OpenReport {
+        &self.index.report
+    }
+
+    pub fn index_path(&self) -> &Path {
+        &self.index.db_path
+    }
+
+    pub fn reducer_name(&self) -> String {
+        self.index.reducer.name()
+    }
+
+    fn db(&self) -> &Path {
+        &self.index.db_path
+    }
+
+    fn scalar(&self, sql: &str) -> Result<i64> {
+        self.index.conn.query_row(sql, [], |r| r.get(0)).map_err(sql_err(self.db()))
+    }
+
+    pub fn summary(&self) -> Result<Summary> {
+        let ts = |order: &str| -> Result<Option<String>> {
+            let row: Option<(i64, i64)> = self
+                .index
+                .conn
+                .query_row(&format!("SELECT ts, flags & 15 FROM events WHERE ts IS NOT NULL ORDER BY ts {order} LIMIT 1"), [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(sql_err(self.db()))?;
+            Ok(row.map(|(n, d)| Timestamp::from_nanos(n, d.clamp(0, 9) as u8).to_rfc3339()))
+        };
+        Ok(Summary {
+            format: self.index.config.format.clone(),
+            reducer: self.index.config.reducer.clone(),
+            events: self.events,
+            errors: self.scalar("SELECT count(*) FROM errors")? as u64,
+            first_ts: ts("ASC")?,
+            last_ts: ts("DESC")?,
+            seconds: (self.index.report.seconds * 1000.0).round() / 1000.0,
+        })
+    }
+
+    pub fn info(&self) -> Result<Info> {
+        let counts = |sql: &str| -> Result<BTreeMap<String, u64>> {
+            let mut stmt = self.index.conn.prepare(sql).map_err(sql_err(self.db()))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+                .map_err(sql_err(self.db()))?;
+            rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))
+        };
+        let levels = counts("SELECT CAST(level AS TEXT), count(*) FROM events WHERE level IS NOT NULL GROUP BY level")?
+            .into_iter()
+            .filter_map(|(code, n)| Some((Level::from_code(code.parse().ok()?)?.as_str().to_string(), n)))
+            .collect();
+        Ok(Info {
+            summary: self.summary()?,
+            types: counts("SELECT t.name, count(*) FROM events e JOIN types t ON t.id = e.type GROUP BY e.type")?,
+            keys: self.scalar("SELECT count(DISTINCT key) FROM events WHERE key IS NOT NULL")? as u64,
+            levels,
+            fields: self.index.config.fields.describe(),
+            field_notes: self.index.config.notes.clone(),
+            marked: self.scalar("SELECT count(*) FROM marks")? as u64,
+            notices: {
+                let mut stmt = self.index.conn.prepare("SELECT line, message FROM notices ORDER BY id").map_err(sql_err(self.db()))?;
+                let rows = stmt
+                    .query_map([], |r| Ok(ParseError { line: r.get::<_, i64>(0)? as u64, message: r.get(1)? }))
+                    .map_err(sql_err(self.db()))?;
+                rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))?
+            },
+            index: self.db().display().to_string(),
+        })
+    }
+
+    /// Parse errors in file order.
+    pub fn errors(&self) -> Result<Vec<ParseError>> {
+        let mut stmt = self.index.conn.prepare("SELECT line, message FROM errors ORDER BY file, line, id").map_err(sql_err(self.db()))?;
+        let rows = stmt
+            .query_map([], |r| Ok(ParseError { line: r.get::<_, i64>(0)? as u64, message: r.get(1)? }))
+            .map_err(sql_err(self.db()))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))
+    }
+
+    fn check_seq(&self, n: u64) -> Result<()> {
+        if n > self.events {
+            return Err(Error::Query(if self.events == 0 {
+                format!("event {n} does not exist: the log has no events")
+            } else {
+                format!("event {n} does not exist: the log has {} events (1–{}); 0 is the state before the first", self.events, self.events)
+            }));
+        }
+        Ok(())
+    }
+
+    fn to_event(&self, row: &Row) -> Result<Event> {
+        let raw = self.files.borrow_mut().record_text(row)?;
+        let payload = replay::payload_of(&self.index.config.fields, &raw);
+        let mark: Option<String> = self
+            .index
+            .conn
+            .prepare_cached("SELECT message FROM marks WHERE seq = ?1")
+            .and_then(|mut s| s.query_row([row.seq as i64], |r| r.get(0)).optional())
+            .map_err(sql_err(self.db()))?;
+        Ok(Event {
+            seq: row.seq,
+            line: row.line,
+            ts: row.ts.map(|t| t.to_rfc3339()),
+            ty: row.ty.clone(),
+            key: row.key.clone(),
+            level: row.level.map(|l| l.as_str()),
+            payload,
+            raw,
+            lossy: row.flags & FLAG_LOSSY_UTF8 != 0,
+            mark,
+        })
+    }
+
+    /// Events the reducer could not apply, with the reason.
+    pub fn marks(&self) -> Result<Vec<(u64, String)>> {
+        let mut stmt = self.index.conn.prepare("SELECT seq, message FROM marks ORDER BY seq").map_err(sql_err(self.db()))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .map_err(sql_err(self.db()))?;
+        rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))
+    }
+
+    /// One event by seq.
+    pub fn event(&self, seq: u64) -> Result<Event> {
+        self.check_seq(seq)?;
+        if seq == 0 {
+            return Err(Error::Query("event 0 does not exist: seqs start at 1".into()));
+        }
+        let row = self
+            .index
+            .conn
+            .query_row(&format!("SELECT {} FROM {} WHERE e.seq = ?1", replay::ROW_COLUMNS, replay::ROW_FROM), [seq as i64], replay::row_from_sql)
+            .map_err(sql_err(self.db()))?;
+        self.to_event(&row)
+    }
+
+    /// Calls `f` with each event that passes `filter`, in seq order, until
+    /// `f` returns false or the limit is reached.
+    pub fn events(&self, filter: &EventFilter, f: &mut dyn FnMut(Event) -> bool) -> Result<()> {
+        let mut sql = format!("SELECT {} FROM {} WHERE e.seq >= ?", replay::ROW_COLUMNS, replay::ROW_FROM);
+        let mut args: Vec<rusqlite::types::Value> = vec![(filter.from.unwrap_or(1) as i64).into()];
+        if let Some(t) = &filter.ty {
+            sql.push_str(" AND t.name = ?");
+            args.push(t.clone().into());
+        }
+        if let Some(k) = &filter.key {
+            sql.push_str(" AND k.name = ?");
+            args.push(k.clone().into());
+        }
+        if let Some(l) = &filter.level {
+            let level = crate::time::normalize_level_str(l)
+                .ok_or_else(|| Error::Query(format!("unknown level `{l}`; use trace, debug, info, warn, error or fatal")))?;
+            sql.push_str(" AND e.level = ?");
+            args.push(level.code().into());
+        }
+        if let Some(t) = filter.since {
+            sql.push_str(" AND e.ts >= ?");
+            args.push(t.nanos.into());
+        }
+        if let Some(t) = filter.until {
+            sql.push_str(" AND e.ts <= ?");
+            args.push(t.nanos.into());
+        }
+        sql.push_str(" ORDER BY e.seq");
+        let needle = filter.search.as_ref().map(|s| s.to_lowercase());
+        let mut stmt = self.index.conn.prepare(&sql).map_err(sql_err(self.db()))?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(sql_err(self.db()))?;
+        let mut sent = 0u64;
+        while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
+            if filter.limit.is_some_and(|l| sent >= l) {
+                break;
+            }
+            let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
+            if let Some(needle) = &needle {
+                let text = self.files.borrow_mut().record_text(&row)?;
+                if !text.to_lowercase().contains(needle.as_str()) {
+                    continue;
+                }
+            }
+            sent += 1;
+            if !f(self.to_event(&row)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays events (from, to] onto `state`, recording touched members.
+    fn replay(&self, from: u64, to: u64, state: &mut State, touched: &mut Touched) -> Result<()> {
+        let mut files = self.files.borrow_mut();
+        replay::replay_rows(&self.index.conn, &self.index.reducer, &self.index.config.fields, &mut files, from, to, state, touched)
+    }
+
+    /// The state after event `n` (`n = 0`: before the first event).
+    pub fn state(&self, n: u64) -> Result<State> {
+        self.check_seq(n)?;
+        let checkpoint_seq: i64 = self
+            .index
+            .conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM checkpoints WHERE seq <= ?1")
+            .and_then(|mut s| s.query_row([n as i64], |r| r.get(0)))
+            .map_err(sql_err(self.db()))?;
+        let cached = self.cache.borrow().best(n).map(|(s, st)| (*s, st.clone()));
+        let (base, mut state) = match cached {
+            Some((s, st)) if s >= checkpoint_seq as u64 => (s, st),
+            _ => {
+                let (s, st) = replay::load_checkpoint(&self.index.conn, n)?;
+                self.cache.borrow_mut().put(s, &st);
+                (s, st)
+            }
+        };
+        self.replay(base, n, &mut state, &mut Touched::default())?;
+        self.cache.borrow_mut().put(n, &state);
+        Ok(state)
+    }
+
+    /// The state after the last event with `ts ≤ t`, and that event's seq
+    /// (0 when every event is later).
+    pub fn state_at(&self, t: Timestamp) -> Result<(u64, State)> {
+        let seq: i64 = self
+            .index
+            .conn
+            .query_row("SELECT coalesce(max(seq), 0) FROM events WHERE ts <= ?1", [t.nanos], |r| r.get(0))
+            .map_err(sql_err(self.db()))?;
+        Ok((seq as u64, self.state(seq as u64)?))
+    }
+
+    /// RFC 6902 operations turning state(a) into state(b). Nearby points are
+    /// diffed by replaying between them and comparing only what the events
+    /// touched, so the cost grows with what changed.
+    pub fn diff(&self, a: u64, b: u64) -> Result<Vec<PatchOp>> {
+        self.check_seq(a)?;
+        self.check_seq(b)?;
+        if a == b {
+            return Ok(vec![]);
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let lo_state = self.state(lo)?;
+        let next_checkpoint: Option<i64> = self
+            .index
+            .conn
+            .prepare_cached("SELECT min(seq) FROM checkpoints WHERE seq > ?1 AND seq <= ?2")
+            .and_then(|mut s| s.query_row([lo as i64, hi as i64], |r| r.get(0)))
+            .map_err(sql_err(self.db()))?;
+        let (hi_state, touched) = if next_checkpoint.is_none() || hi - lo <= 4096 {
+            let mut st = lo_state.clone();
+            let mut touched = Touched::default();
+            self.replay(lo, hi, &mut st, &mut touched)?;
+            self.cache.borrow_mut().put(hi, &st);
+            (st, Some(touched))
+        } else {
+            (self.state(hi)?, None)
+        };
+        let (from, to) = if a < b { (&lo_state, &hi_state) } else { (&hi_state, &lo_state) };
+        Ok(state::diff_states(from, to, touched.as_ref()))
+    }
+
+    /// Every event that changed the value at `pointer`, with old and new.
+    pub fn blame(&self, pointer: &str) -> Result<Vec<BlameEntry>> {
+        let tokens = patch::parse_pointer(pointer).map_err(|e| Error::Query(e.to_string()))?;
+        // With the entity reducer, /KEY/… only changes through events of KEY
+        // and keyless events: replay just those onto a one-member state.
+        let entity_key = match (&self.index.reducer, tokens.first()) {
+            (Reducer::Entity, Some(k)) => Some(k.clone()),
+            _ => None,
+        };
+        let mut sql = format!("SELECT {} FROM {}", replay::ROW_COLUMNS, replay::ROW_FROM);
+        let mut args: Vec<rusqlite::types::Value> = vec![];
+        if let Some(k) = &entity_key {
+            sql.push_str(" WHERE k.name = ?1 OR e.key IS NULL");
+            args.push(k.clone().into());
+        }
+        sql.push_str(" ORDER BY e.seq");
+        let mut stmt = self.index.conn.prepare(&sql).map_err(sql_err(self.db()))?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(sql_err(self.db()))?;
+        let mut files = self.files.borrow_mut();
+        let mut state = State::default();
+        let value_at = |s: &State| -> Option<Value> {
+            if tokens.is_empty() {
+                Some(s.to_value())
+            } else {
+                s.pointer_tokens(&tokens).cloned()
+            }
+        };
+        let mut current = value_at(&state);
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
+            let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
+            let mut touched = Touched::default();
+            replay::apply_row(&self.index.reducer, &self.index.config.fields, &mut files, &row, &mut state, &mut touched)?;
+            if let (Touched::Keys(keys), Some(first)) = (&touched, tokens.first()) {
+                if !keys.contains(first) {
+                    continue;
+                }
+            }
+            if let Some(k) = &entity_key {
+                // Keep only the member under blame.
+                if let State::Object(m) = &mut state {
+                    if m.len() > 1 {
+                        let kept = m.get(k.as_str()).cloned();
+                        m.clear();
+                        if let Some(v) = kept {
+                            m.insert(std::sync::Arc::from(k.as_str()), v);
+                        }
+                    }
+                }
+            }
+            let now = value_at(&state);
+            if now != current {
+                out.push(BlameEntry {
+                    seq: row.seq,
+                    ts: row.ts.map(|t| t.to_rfc3339()),
+                    ty: row.ty.clone(),
+                    old: current.take(),
+                    new: now.clone(),
+                });
+                current = now;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The events at which the jq predicate `expr` over the state turns true
+    /// (false or error before, true after); only the first unless `all`.
+    pub fn find(&self, expr: &str, all: bool) -> Result<Vec<Hit>> {
+        let program = JqProgram::compile(expr)?;
+        let budget = Budget::default();
+        let mut state = State::default();
+        let test = |state: &State, event: &Value| -> Result<bool> {
+            match program.test(&state.to_value(), event, &budget) {
+                Ok(b) => Ok(b),
+                Err(crate::jq::JqError::Budget(m)) => Err(Error::Jq(crate::jq::JqError::Budget(m))),
+                Err(_) => Ok(false),
+            }
+        };
+        let mut before = test(&state, &Value::Null)?;
+        let mut stmt = self
+            .index
+            .conn
+            .prepare(&format!("SELECT {} FROM {} ORDER BY e.seq", replay::ROW_COLUMNS, replay::ROW_FROM))
+            .map_err(sql_err(self.db()))?;
+        let mut rows = stmt.query([]).map_err(sql_err(self.db()))?;
+        let mut files = self.files.borrow_mut();
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
+            let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
+            let text = files.record_text(&row)?;
+            let payload = replay::payload_of(&self.index.config.fields, &text);
+            let view = EventView { seq: row.seq, ts: row.ts, ty: row.ty.as_deref(), key: row.key.as_deref(), level: row.level, payload };
+            let event = view.to_jq_value();
+            let _ = reducer::apply(&self.index.reducer, &mut state, view, &mut Touched::default());
+            let now = test(&state, &event)?;
+            if now && !before {
+                out.push(Hit { seq: row.seq, ts: row.ts.map(|t| t.to_rfc3339()), ty: row.ty.clone() });
+                if !all {
+                    break;
+                }
+            }
+            before = now;
+        }
+        Ok(out)
+    }
+
+    /// Runs a read-only SQL query over the index.
+    pub fn sql(&self, query: &str, row: &mut dyn FnMut(Map<String, Value>) -> bool) -> Result<()> {
+        crate::sql::run(self.db(), query, row)
+    }
+
+    /// The value at `pointer` in state(n), or an error naming what is missing.
+    pub fn value_at(&self, n: u64, pointer: &str) -> Result<Value> {
+        let state = self.state(n)?;
+        if pointer.is_empty() {
+            return Ok(state.to_value());
+        }
+        let tokens = patch::parse_pointer(pointer).map_err(|e| Error::Query(e.to_string()))?;
+        state
+            .pointer_tokens(&tokens)
+            .cloned()
+            .ok_or_else(|| Error::Query(format!("the path {pointer} does not exist in the state after event {n}")))
+    }
+}
+
+/// Shared handle type for callers that keep a source across threads.
+pub type SharedSource = Arc<std::sync::Mutex<Source>>;

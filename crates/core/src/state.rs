@@ -1,0 +1,243 @@
+//! The application state that replay produces, in a shape that makes the
+//! common case cheap: when the state is a JSON object (it almost always is),
+//! its members live in a persistent ordered map, each behind its own `Arc`.
+//! Cloning a state for a cache costs O(1), an event that touches one entity
+//! copies only that entity and the map path to it, and two states of one
+//! lineage share every member neither changed.
+
+use crate::patch;
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+/// The state after some event. `Object` is a JSON object split into members;
+/// `Other` is any other JSON value at the root (a reducer may produce one).
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Object(Members),
+    Other(Value),
+}
+
+/// The members of an object state.
+pub type Members = imbl::OrdMap<Arc<str>, Arc<Value>>;
+
+impl Default for State {
+    fn default() -> Self {
+        State::Object(Members::new())
+    }
+}
+
+impl State {
+    pub fn from_value(v: Value) -> State {
+        match v {
+            Value::Object(map) => State::Object(map.into_iter().map(|(k, v)| (Arc::from(k), Arc::new(v))).collect()),
+            other => State::Other(other),
+        }
+    }
+
+    pub fn to_value(&self) -> Value {
+        match self {
+            State::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.to_string(), (**v).clone())).collect::<Map<_, _>>()),
+            State::Other(v) => v.clone(),
+        }
+    }
+
+    /// The members map, turning a non-object root into an empty object (as
+    /// RFC 7386 does when an object is merged into a scalar).
+    pub fn members_mut(&mut self) -> &mut Members {
+        if let State::Other(_) = self {
+            *self = State::default();
+        }
+        match self {
+            State::Object(map) => map,
+            State::Other(_) => unreachable!("replaced by an object above"),
+        }
+    }
+
+    /// Number of top-level members (0 for a non-object root).
+    pub fn len(&self) -> usize {
+        match self {
+            State::Object(map) => map.len(),
+            State::Other(_) => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at a JSON Pointer; `Ok(None)` when the path is missing.
+    pub fn pointer(&self, ptr: &str) -> Result<Option<Value>, patch::PointerError> {
+        let tokens = patch::parse_pointer(ptr)?;
+        Ok(self.pointer_tokens(&tokens).cloned())
+    }
+
+    pub fn pointer_tokens<'a>(&'a self, tokens: &[String]) -> Option<&'a Value> {
+        match self {
+            State::Other(v) => walk(v, tokens),
+            State::Object(map) => match tokens.split_first() {
+                None => None, // the root of an object state is not one Value; callers use to_value()
+                Some((first, rest)) => walk(map.get(first.as_str())?, rest),
+            },
+        }
+    }
+
+    /// Writes the state as compact JSON without building one big `Value`.
+    pub fn write_json(&self, w: &mut impl Write) -> io::Result<()> {
+        match self {
+            State::Other(v) => serde_json::to_writer(&mut *w, v).map_err(io::Error::other),
+            State::Object(map) => {
+                w.write_all(b"{")?;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b",")?;
+                    }
+                    serde_json::to_writer(&mut *w, &**k).map_err(io::Error::other)?;
+                    w.write_all(b":")?;
+                    serde_json::to_writer(&mut *w, &**v).map_err(io::Error::other)?;
+                }
+                w.write_all(b"}")
+            }
+        }
+    }
+
+    /// Approximate serialized size in bytes, for checkpoint placement.
+    pub fn approx_size(&self) -> usize {
+        let mut counter = CountingWriter(0);
+        let _ = self.write_json(&mut counter);
+        counter.0
+    }
+}
+
+fn walk<'a>(mut v: &'a Value, tokens: &[String]) -> Option<&'a Value> {
+    for t in tokens {
+        v = match v {
+            Value::Object(m) => m.get(t)?,
+            Value::Array(a) => a.get(array_index(t)?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+/// An RFC 6901 array index: digits, no leading zero.
+fn array_index(t: &str) -> Option<usize> {
+    if t.is_empty() || (t.len() > 1 && t.starts_with('0')) || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.parse().ok()
+}
+
+struct CountingWriter(usize);
+
+impl Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Which top-level members replay has touched since some point: what a delta
+/// checkpoint must store and what a short-range diff must compare.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touched {
+    Keys(BTreeSet<String>),
+    /// The root was replaced or rewritten: compare everything.
+    All,
+}
+
+impl Default for Touched {
+    fn default() -> Self {
+        Touched::Keys(BTreeSet::new())
+    }
+}
+
+impl Touched {
+    pub fn key(&mut self, k: &str) {
+        if let Touched::Keys(set) = self {
+            if !set.contains(k) {
+                set.insert(k.to_string());
+            }
+        }
+    }
+
+    pub fn all(&mut self) {
+        *self = Touched::All;
+    }
+}
+
+/// RFC 6902 operations turning `a` into `b`. When `touched` is known (the
+/// members that changed between them), only those are compared, so the cost
+/// grows with what changed; otherwise unchanged members are skipped by
+/// pointer before any deep comparison.
+pub fn diff_states(a: &State, b: &State, touched: Option<&Touched>) -> Vec<patch::PatchOp> {
+    let mut out = Vec::new();
+    match (a, b) {
+        (State::Object(ma), State::Object(mb)) => match touched {
+            Some(Touched::Keys(keys)) => {
+                for k in keys {
+                    diff_member(k, ma.get(k.as_str()), mb.get(k.as_str()), &mut out);
+                }
+            }
+            _ => {
+                let keys: BTreeSet<&Arc<str>> = ma.keys().chain(mb.keys()).collect();
+                for k in keys {
+                    diff_member(k, ma.get(k), mb.get(k), &mut out);
+                }
+            }
+        },
+        _ => patch::diff_into("", &a.to_value(), &b.to_value(), &mut out),
+    }
+    out
+}
+
+fn diff_member(k: &str, a: Option<&Arc<Value>>, b: Option<&Arc<Value>>, out: &mut Vec<patch::PatchOp>) {
+    if let (Some(x), Some(y)) = (a, b) {
+        if Arc::ptr_eq(x, y) {
+            return;
+        }
+    }
+    let prefix = format!("/{}", patch::escape_token(k));
+    patch::diff_entry(&prefix, a.map(|v| &**v), b.map(|v| &**v), out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn object_state_round_trips_and_writes_compact_json() {
+        let v = json!({"b": {"x": [1, 2]}, "a": 1});
+        let s = State::from_value(v.clone());
+        assert_eq!(s.to_value(), v);
+        let mut out = Vec::new();
+        s.write_json(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a":1,"b":{"x":[1,2]}}"#);
+        assert_eq!(s.pointer("/b/x/1").unwrap(), Some(json!(2)));
+        assert_eq!(s.pointer("/b/y").unwrap(), None);
+        assert_eq!(State::Other(json!(3)).pointer("").unwrap(), Some(json!(3)));
+    }
+
+    #[test]
+    fn diff_with_and_without_touched_keys_agree() {
+        let a = State::from_value(json!({"a": {"n": 1}, "b": 2, "c": [1]}));
+        let mut b = a.clone();
+        let m = b.members_mut();
+        m.insert("a".into(), Arc::new(json!({"n": 2})));
+        m.remove("c");
+        let mut t = Touched::default();
+        t.key("a");
+        t.key("c");
+        let full = diff_states(&a, &b, None);
+        assert_eq!(full, diff_states(&a, &b, Some(&t)));
+        assert_eq!(serde_json::to_value(&full).unwrap(), json!([
+            {"op": "replace", "path": "/a/n", "value": 2},
+            {"op": "remove", "path": "/c"}
+        ]));
+    }
+}

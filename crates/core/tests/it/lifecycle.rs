@@ -1,0 +1,167 @@
+//! Index lifecycle: reuse without re-parsing, appends, truncation, rewrites,
+//! and indexes left incomplete. `OpenReport::records_parsed` counts the
+//! records read from the source on each open, so "not re-parsed" is proved
+//! by a counter, not by timing.
+
+use hindsight_core::{Location, OpenOptions, Settings, Source};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn line(i: u64) -> String {
+    format!(
+        r#"{{"ts":"2024-01-05T10:{:02}:{:02}Z","type":"Set","streamId":"k{}","data":{{"n":{i}}}}}"#,
+        i / 60 % 60,
+        i % 60,
+        i % 7
+    )
+}
+
+fn write_lines(path: &Path, range: std::ops::Range<u64>, append: bool) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(append).write(true).truncate(!append).open(path).unwrap();
+    for i in range {
+        writeln!(f, "{}", line(i)).unwrap();
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    log: PathBuf,
+    db: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("events.jsonl");
+    let db = dir.path().join("events.hsidx");
+    Fixture { log, db, _dir: dir }
+}
+
+fn open(f: &Fixture) -> Source {
+    let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Path(f.db.clone()) };
+    Source::open(&[f.log.clone()], &opts, &mut |_| {}).unwrap()
+}
+
+/// Everything an index answers about the log, to compare two indexes.
+fn answers(src: &Source) -> String {
+    let mut out = String::new();
+    out += &serde_json::to_string(&src.summary().unwrap().events).unwrap();
+    for n in [0, src.count() / 2, src.count()] {
+        out += &serde_json::to_string(&src.state(n).unwrap().to_value()).unwrap();
+    }
+    out += &serde_json::to_string(&src.blame("/k3/n").unwrap()).unwrap();
+    out += &serde_json::to_string(&src.errors().unwrap()).unwrap();
+    out
+}
+
+fn fresh_answers(f: &Fixture) -> String {
+    let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Temp };
+    answers(&Source::open(&[f.log.clone()], &opts, &mut |_| {}).unwrap())
+}
+
+#[test]
+fn reopening_an_unchanged_file_parses_nothing() {
+    let f = fixture();
+    write_lines(&f.log, 0..500, false);
+    let first = open(&f);
+    assert_eq!((first.report().action.as_str(), first.report().records_parsed), ("built", 500));
+    let a = answers(&first);
+    drop(first);
+    let again = open(&f);
+    assert_eq!((again.report().action.as_str(), again.report().records_parsed), ("reused", 0));
+    assert_eq!(answers(&again), a);
+}
+
+#[test]
+fn a_grown_file_is_indexed_from_where_it_ended() {
+    let f = fixture();
+    write_lines(&f.log, 0..300, false);
+    drop(open(&f));
+    write_lines(&f.log, 300..450, true);
+    let src = open(&f);
+    assert_eq!(src.report().action, "appended");
+    assert_eq!(src.report().records_parsed, 150);
+    assert_eq!(src.count(), 450);
+    assert_eq!(answers(&src), fresh_answers(&f));
+}
+
+#[test]
+fn an_unterminated_last_line_is_read_again_when_the_file_grows() {
+    let f = fixture();
+    write_lines(&f.log, 0..10, false);
+    // A writer caught mid-line: the tail is not yet valid JSON.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&f.log).unwrap();
+    let partial = line(10);
+    file.write_all(&partial.as_bytes()[..20]).unwrap();
+    drop(file);
+    let src = open(&f);
+    assert_eq!(src.count(), 10);
+    assert_eq!(src.errors().unwrap().len(), 1);
+    drop(src);
+    let mut file = std::fs::OpenOptions::new().append(true).open(&f.log).unwrap();
+    writeln!(file, "{}", &partial[20..]).unwrap();
+    drop(file);
+    let src = open(&f);
+    assert_eq!(src.report().action, "appended");
+    assert_eq!(src.report().records_parsed, 1);
+    assert_eq!(src.count(), 11);
+    assert!(src.errors().unwrap().is_empty(), "{:?}", src.errors().unwrap());
+    assert_eq!(answers(&src), fresh_answers(&f));
+}
+
+#[test]
+fn a_truncated_or_rewritten_file_is_reindexed() {
+    let f = fixture();
+    write_lines(&f.log, 0..200, false);
+    drop(open(&f));
+    write_lines(&f.log, 0..120, false);
+    let src = open(&f);
+    assert!(src.report().action.starts_with("rebuilt"), "{}", src.report().action);
+    assert_eq!(src.count(), 120);
+    assert_eq!(answers(&src), fresh_answers(&f));
+    drop(src);
+    // Same size, different content in the middle: the modification time
+    // changes, so the index is not trusted.
+    let text = std::fs::read_to_string(&f.log).unwrap().replace(r#""n":60}"#, r#""n":99}"#);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&f.log, text).unwrap();
+    let src = open(&f);
+    assert!(src.report().action.starts_with("rebuilt"), "{}", src.report().action);
+    assert_eq!(answers(&src), fresh_answers(&f));
+}
+
+#[test]
+fn an_incomplete_index_is_never_trusted() {
+    let f = fixture();
+    write_lines(&f.log, 0..300, false);
+    drop(open(&f));
+    // What a kill in the middle of indexing leaves: the completion flag unset.
+    let conn = rusqlite::Connection::open(&f.db).unwrap();
+    conn.execute_batch("UPDATE meta SET value = '0' WHERE key = 'complete'; DELETE FROM events WHERE seq > 100;").unwrap();
+    drop(conn);
+    let src = open(&f);
+    assert_eq!(src.report().action, "rebuilt: the index was left incomplete");
+    assert_eq!(src.count(), 300);
+    assert_eq!(answers(&src), fresh_answers(&f));
+}
+
+#[test]
+fn a_damaged_index_file_is_rebuilt() {
+    let f = fixture();
+    write_lines(&f.log, 0..50, false);
+    drop(open(&f));
+    std::fs::write(&f.db, b"this is not a database").unwrap();
+    let src = open(&f);
+    assert!(src.report().action.starts_with("rebuilt"), "{}", src.report().action);
+    assert_eq!(src.count(), 50);
+}
+
+#[test]
+fn the_cache_directory_follows_xdg_cache_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("x.jsonl");
+    write_lines(&log, 0..5, false);
+    // Only this test sets the variable; others choose their location.
+    std::env::set_var("XDG_CACHE_HOME", dir.path().join("cache"));
+    let src = Source::open(&[log.clone()], &OpenOptions::default(), &mut |_| {}).unwrap();
+    assert!(src.index_path().starts_with(dir.path().join("cache").join("hindsight")), "{}", src.index_path().display());
+}
