@@ -467,7 +467,8 @@ impl Continue {
         };
         let reducer = Reducer::parse(&config.reducer)?;
         let (at, mut state) = replay::load_checkpoint(conn, keep)?;
-        replay::replay_rows(conn, &reducer, &config.fields, files, at, keep, &mut state, &mut crate::state::Touched::default())?;
+        let replayer = replay::Replayer { reducer: &reducer, fields: &config.fields, cx: TimeContext { default_year: config.default_year } };
+        replayer.replay(conn, files, at, keep, &mut state, &mut crate::state::Touched::default())?;
         Ok(Continue { types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))?, seq: keep, state })
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::jq::{Budget, JqProgram};
 use crate::patch;
-use crate::state::{State, Touched};
+use crate::state::{member_mut, Member, State, Touched};
 use crate::time::{Level, Timestamp};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -107,11 +107,11 @@ pub fn apply(reducer: &Reducer, state: &mut State, ev: EventView<'_>, touched: &
                     members.remove(key);
                 } else {
                     match members.get_mut(key) {
-                        Some(entry) => patch::merge_patch_owned(Arc::make_mut(entry), ev.payload),
+                        Some(entry) => patch::merge_patch_owned(member_mut(entry), ev.payload),
                         None => {
                             let mut fresh = Value::Object(Map::new());
                             patch::merge_patch_owned(&mut fresh, ev.payload);
-                            members.insert(Arc::from(key), Arc::new(fresh));
+                            members.insert(Arc::from(key), Arc::new(Member::Value(fresh)));
                         }
                     }
                 }
@@ -157,11 +157,11 @@ fn merge_root(state: &mut State, payload: Value, touched: &mut Touched) {
             members.remove(k.as_str());
         } else {
             match members.get_mut(k.as_str()) {
-                Some(entry) => patch::merge_patch_owned(Arc::make_mut(entry), v),
+                Some(entry) => patch::merge_patch_owned(member_mut(entry), v),
                 None => {
                     let mut fresh = Value::Null;
                     patch::merge_patch_owned(&mut fresh, v);
-                    members.insert(Arc::from(k.as_str()), Arc::new(fresh));
+                    members.insert(Arc::from(k.as_str()), Arc::new(Member::Value(fresh)));
                 }
             }
         }
@@ -210,7 +210,7 @@ fn json_patch(state: &mut State, payload: &Value, touched: &mut Touched) -> Resu
     let mut scratch = Map::new();
     for k in &firsts {
         if let Some(v) = members.get(k.as_str()) {
-            scratch.insert(k.clone(), (**v).clone());
+            scratch.insert(k.clone(), v.value().into_owned());
         }
     }
     let mut scratch = Value::Object(scratch);
@@ -220,7 +220,7 @@ fn json_patch(state: &mut State, payload: &Value, touched: &mut Touched) -> Resu
         touched.key(&k);
         match scratch.remove(&k) {
             Some(v) => {
-                members.insert(Arc::from(k), Arc::new(v));
+                members.insert(Arc::from(k), Arc::new(Member::Value(v)));
             }
             None => {
                 members.remove(k.as_str());

@@ -7,11 +7,11 @@
 //! from the source (or from the stored record when the source is compressed
 //! and cannot be read at an offset).
 
-use crate::fields::Fields;
+use crate::fields::{Fields, Slots};
 use crate::reducer::{self, EventView, Reducer};
 use crate::scan;
-use crate::state::{State, Touched};
-use crate::time::{Level, Timestamp};
+use crate::state::{Member, State, Touched};
+use crate::time::{Level, TimeContext, Timestamp};
 use crate::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{Map, Value};
@@ -143,17 +143,20 @@ pub struct Files {
 impl Files {
     /// The record text of a row: from the stored record, else the source.
     pub fn record_text(&mut self, row: &Row) -> Result<String> {
-        let bytes: &[u8] = match &row.raw {
+        Ok(self.text_at(row.file as usize, row.off, row.len, row.raw.as_deref(), row.seq)?.into_owned())
+    }
+
+    /// The text of the record at `off..off+len` of file `file`, or of the
+    /// `stored` record when the source cannot be read at an offset.
+    pub fn text_at<'s>(&'s mut self, file: usize, off: u64, len: usize, stored: Option<&'s [u8]>, seq: u64) -> Result<std::borrow::Cow<'s, str>> {
+        let bytes: &[u8] = match stored {
             Some(raw) => raw,
-            None => match self.readers.get_mut(row.file as usize).and_then(Option::as_mut) {
-                Some(reader) => reader.read(row.off, row.len)?,
-                None => return Err(Error::Query(format!("event {} belongs to a file that is not open", row.seq))),
+            None => match self.readers.get_mut(file).and_then(Option::as_mut) {
+                Some(reader) => reader.read(off, len)?,
+                None => return Err(Error::Query(format!("event {seq} belongs to a file that is not open"))),
             },
         };
-        Ok(match std::str::from_utf8(bytes) {
-            Ok(s) => s.to_string(),
-            Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-        })
+        Ok(String::from_utf8_lossy(bytes))
     }
 }
 
@@ -201,46 +204,52 @@ pub fn payload_from_members(fields: &Fields, members: &scan::Members<'_>) -> Res
     Ok(Value::Object(map))
 }
 
-/// Applies the event in `row` to `state`; returns the mark on failure.
-pub fn apply_row(
-    reducer: &Reducer,
-    fields: &Fields,
-    files: &mut Files,
-    row: &Row,
-    state: &mut State,
-    touched: &mut Touched,
-) -> Result<Option<String>> {
-    let text = files.record_text(row)?;
-    let payload = payload_of(fields, &text);
-    let view = EventView { seq: row.seq, ts: row.ts, ty: row.ty.as_deref(), key: row.key.as_deref(), level: row.level, payload };
-    Ok(reducer::apply(reducer, state, view, touched).err())
+/// What replay needs to turn a stored record into a reduced event.
+pub struct Replayer<'a> {
+    pub reducer: &'a Reducer,
+    pub fields: &'a Fields,
+    pub cx: TimeContext,
 }
 
-/// Replays the rows (from, to] onto `state`, recording touched members.
-#[allow(clippy::too_many_arguments)]
-pub fn replay_rows(
-    conn: &Connection,
-    reducer: &Reducer,
-    fields: &Fields,
-    files: &mut Files,
-    from: u64,
-    to: u64,
-    state: &mut State,
-    touched: &mut Touched,
-) -> Result<()> {
-    if to <= from {
-        return Ok(());
+/// The columns replay reads: where the record is, nothing else. Slots are
+/// taken from the record itself, which replay parses anyway.
+const LEAN_COLUMNS: &str = "seq, file, off, len, raw";
+
+impl Replayer<'_> {
+    /// Applies the event `seq` whose record is `text`; returns the mark on
+    /// failure.
+    pub fn apply_text(&self, seq: u64, text: &str, state: &mut State, touched: &mut Touched) -> Option<String> {
+        let (slots, payload) = match scan::top_level_members(text) {
+            Ok(Some(members)) => {
+                (self.fields.slots(&members, &self.cx), payload_from_members(self.fields, &members).unwrap_or(Value::Null))
+            }
+            _ => (Slots::default(), serde_json::from_str(text).unwrap_or(Value::Null)),
+        };
+        let view = EventView { seq, ts: slots.ts, ty: slots.ty.as_deref(), key: slots.key.as_deref(), level: slots.level, payload };
+        reducer::apply(self.reducer, state, view, touched).err()
     }
-    let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
-    let mut stmt = conn
-        .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM {ROW_FROM} WHERE e.seq > ?1 AND e.seq <= ?2 ORDER BY e.seq"))
-        .map_err(sql_err)?;
-    let mut rows = stmt.query([from as i64, to as i64]).map_err(sql_err)?;
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        let row = row_from_sql(r).map_err(sql_err)?;
-        apply_row(reducer, fields, files, &row, state, touched)?;
+
+    /// Replays the events (from, to] onto `state`, recording touched members.
+    pub fn replay(&self, conn: &Connection, files: &mut Files, from: u64, to: u64, state: &mut State, touched: &mut Touched) -> Result<()> {
+        if to <= from {
+            return Ok(());
+        }
+        let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT {LEAN_COLUMNS} FROM events WHERE seq > ?1 AND seq <= ?2 ORDER BY seq"))
+            .map_err(sql_err)?;
+        let mut rows = stmt.query([from as i64, to as i64]).map_err(sql_err)?;
+        while let Some(r) = rows.next().map_err(sql_err)? {
+            let seq = r.get::<_, i64>(0).map_err(sql_err)? as u64;
+            let file = r.get::<_, i64>(1).map_err(sql_err)? as usize;
+            let off = r.get::<_, i64>(2).map_err(sql_err)? as u64;
+            let len = r.get::<_, i64>(3).map_err(sql_err)? as usize;
+            let stored = r.get_ref(4).map_err(sql_err)?.as_blob_or_null().map_err(|e| Error::Query(e.to_string()))?;
+            let text = files.text_at(file, off, len, stored, seq)?;
+            self.apply_text(seq, &text, state, touched);
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- checkpoints
@@ -320,7 +329,7 @@ impl Checkpointer {
                             first = false;
                             let _ = serde_json::to_writer(&mut json, k);
                             json.push(b':');
-                            let _ = serde_json::to_writer(&mut json, &**v);
+                            let _ = v.write_json(&mut json);
                         }
                         None => del.push(k),
                     }
@@ -368,13 +377,20 @@ impl Encoded {
     }
 }
 
-fn decode(blob: &[u8]) -> Result<Value> {
-    let json = zstd::stream::decode_all(blob).map_err(|e| Error::Query(format!("a checkpoint in the index is damaged ({e}); rebuild the index")))?;
-    serde_json::from_slice(&json).map_err(|e| Error::Query(format!("a checkpoint in the index is damaged ({e}); rebuild the index")))
+fn damaged(e: impl std::fmt::Display) -> Error {
+    Error::Query(format!("a checkpoint in the index is damaged ({e}); delete the index to rebuild it"))
+}
+
+/// A delta checkpoint: members set (left as JSON text) and members removed.
+#[derive(serde::Deserialize)]
+struct Delta {
+    set: std::collections::HashMap<String, Box<serde_json::value::RawValue>>,
+    del: Vec<String>,
 }
 
 /// The state at the latest checkpoint at or before `n`, and its seq
-/// (`(0, {})` when there is none).
+/// (`(0, {})` when there is none): the full checkpoint before it, then each
+/// delta after that full one, in order.
 pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
     let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
     let full: Option<i64> = conn
@@ -393,21 +409,19 @@ pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
     while let Some(r) = rows.next().map_err(sql_err)? {
         let seq: i64 = r.get(0).map_err(sql_err)?;
         let kind: i64 = r.get(1).map_err(sql_err)?;
-        let blob: Vec<u8> = r.get(2).map_err(sql_err)?;
-        let v = decode(&blob)?;
+        let blob = r.get_ref(2).map_err(sql_err)?.as_blob().map_err(damaged)?;
+        let json = zstd::stream::decode_all(blob).map_err(damaged)?;
+        let text = std::str::from_utf8(&json).map_err(damaged)?;
         if kind == FULL {
-            state = State::from_value(v);
+            state = State::from_json(text).map_err(damaged)?;
         } else {
+            let delta: Delta = serde_json::from_str(text).map_err(damaged)?;
             let members = state.members_mut();
-            if let Some(Value::Object(set)) = v.get("set") {
-                for (k, v) in set {
-                    members.insert(Arc::from(k.as_str()), Arc::new(v.clone()));
-                }
+            for (k, raw) in delta.set {
+                members.insert(Arc::from(k), Arc::new(Member::Raw(raw)));
             }
-            if let Some(Value::Array(del)) = v.get("del") {
-                for k in del.iter().filter_map(Value::as_str) {
-                    members.remove(k);
-                }
+            for k in delta.del {
+                members.remove(k.as_str());
             }
         }
         at = seq as u64;

@@ -150,7 +150,7 @@ impl StateCache {
             return;
         }
         if self.entries.len() >= CACHE_STATES {
-            self.entries.remove(0);
+            state::drop_later(self.entries.remove(0).1);
         }
         self.entries.push((seq, state.clone()));
     }
@@ -378,7 +378,15 @@ impl Source {
     /// Replays events (from, to] onto `state`, recording touched members.
     fn replay(&self, from: u64, to: u64, state: &mut State, touched: &mut Touched) -> Result<()> {
         let mut files = self.files.borrow_mut();
-        replay::replay_rows(&self.index.conn, &self.index.reducer, &self.index.config.fields, &mut files, from, to, state, touched)
+        self.replayer().replay(&self.index.conn, &mut files, from, to, state, touched)
+    }
+
+    fn replayer(&self) -> replay::Replayer<'_> {
+        replay::Replayer {
+            reducer: &self.index.reducer,
+            fields: &self.index.config.fields,
+            cx: crate::time::TimeContext { default_year: self.index.config.default_year },
+        }
     }
 
     /// The state after event `n` (`n = 0`: before the first event).
@@ -464,12 +472,13 @@ impl Source {
         let mut stmt = self.index.conn.prepare(&sql).map_err(sql_err(self.db()))?;
         let mut rows = stmt.query(params_from_iter(args)).map_err(sql_err(self.db()))?;
         let mut files = self.files.borrow_mut();
+        let replayer = self.replayer();
         let mut state = State::default();
         let value_at = |s: &State| -> Option<Value> {
             if tokens.is_empty() {
                 Some(s.to_value())
             } else {
-                s.pointer_tokens(&tokens).cloned()
+                s.pointer_tokens(&tokens)
             }
         };
         let mut current = value_at(&state);
@@ -477,7 +486,8 @@ impl Source {
         while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
             let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
             let mut touched = Touched::default();
-            replay::apply_row(&self.index.reducer, &self.index.config.fields, &mut files, &row, &mut state, &mut touched)?;
+            let text = files.record_text(&row)?;
+            replayer.apply_text(row.seq, &text, &mut state, &mut touched);
             if let (Touched::Keys(keys), Some(first)) = (&touched, tokens.first()) {
                 if !keys.contains(first) {
                     continue;
@@ -565,7 +575,6 @@ impl Source {
         let tokens = patch::parse_pointer(pointer).map_err(|e| Error::Query(e.to_string()))?;
         state
             .pointer_tokens(&tokens)
-            .cloned()
             .ok_or_else(|| Error::Query(format!("the path {pointer} does not exist in the state after event {n}")))
     }
 }
