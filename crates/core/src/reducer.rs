@@ -111,7 +111,7 @@ pub fn apply(reducer: &Reducer, state: &mut State, ev: EventView<'_>, touched: &
                         None => {
                             let mut fresh = Value::Object(Map::new());
                             patch::merge_patch_owned(&mut fresh, ev.payload);
-                            members.insert(Arc::from(key), Arc::new(Member::Value(fresh)));
+                            members.insert(Arc::from(key), Arc::new(Member::from(fresh)));
                         }
                     }
                 }
@@ -161,7 +161,7 @@ fn merge_root(state: &mut State, payload: Value, touched: &mut Touched) {
                 None => {
                     let mut fresh = Value::Null;
                     patch::merge_patch_owned(&mut fresh, v);
-                    members.insert(Arc::from(k.as_str()), Arc::new(Member::Value(fresh)));
+                    members.insert(Arc::from(k.as_str()), Arc::new(Member::from(fresh)));
                 }
             }
         }
@@ -210,7 +210,7 @@ fn json_patch(state: &mut State, payload: &Value, touched: &mut Touched) -> Resu
     let mut scratch = Map::new();
     for k in &firsts {
         if let Some(v) = members.get(k.as_str()) {
-            scratch.insert(k.clone(), v.value().into_owned());
+            scratch.insert(k.clone(), v.value().clone());
         }
     }
     let mut scratch = Value::Object(scratch);
@@ -220,7 +220,7 @@ fn json_patch(state: &mut State, payload: &Value, touched: &mut Touched) -> Resu
         touched.key(&k);
         match scratch.remove(&k) {
             Some(v) => {
-                members.insert(Arc::from(k), Arc::new(Member::Value(v)));
+                members.insert(Arc::from(k), Arc::new(Member::from(v)));
             }
             None => {
                 members.remove(k.as_str());

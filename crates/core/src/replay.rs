@@ -302,7 +302,7 @@ impl Checkpointer {
     /// with the state's size so that checkpoints stay a small part of the index.
     pub fn after_event(&mut self, seq: u64, cost: u64, state: &State) -> Option<Encoded> {
         self.cost_since += cost;
-        let spacing = self.min_spacing.max(self.full_bytes / 2);
+        let spacing = self.min_spacing.max(self.full_bytes / 3);
         if self.cost_since < spacing {
             return None;
         }
@@ -321,7 +321,7 @@ impl Checkpointer {
                 let mut first = true;
                 let mut del = Vec::new();
                 for k in keys {
-                    match members.get(k.as_str()) {
+                    match members.get(&**k) {
                         Some(v) => {
                             if !first {
                                 json.push(b',');
@@ -418,7 +418,7 @@ pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
             let delta: Delta = serde_json::from_str(text).map_err(damaged)?;
             let members = state.members_mut();
             for (k, raw) in delta.set {
-                members.insert(Arc::from(k), Arc::new(Member::Raw(raw)));
+                members.insert(Arc::from(k), Arc::new(Member::from(raw)));
             }
             for k in delta.del {
                 members.remove(k.as_str());

@@ -489,7 +489,7 @@ impl Source {
             let text = files.record_text(&row)?;
             replayer.apply_text(row.seq, &text, &mut state, &mut touched);
             if let (Touched::Keys(keys), Some(first)) = (&touched, tokens.first()) {
-                if !keys.contains(first) {
+                if !keys.contains(first.as_str()) {
                     continue;
                 }
             }

@@ -12,10 +12,9 @@
 use crate::patch;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The state after some event. `Object` is a JSON object split into members;
 /// `Other` is any other JSON value at the root (a reducer may produce one).
@@ -28,61 +27,77 @@ pub enum State {
 /// The members of an object state.
 pub type Members = imbl::OrdMap<Arc<str>, Arc<Member>>;
 
-/// One member's value: parsed, or still the JSON text it was stored as.
-#[derive(Debug, Clone)]
-pub enum Member {
-    Value(Value),
-    Raw(Box<RawValue>),
+/// One member's value, as a parsed value, as JSON text, or both: each is
+/// made from the other on first use and kept, so a member restored from a
+/// checkpoint is parsed only when read, and a member written to one
+/// checkpoint is serialised again only after it changed.
+#[derive(Debug, Clone, Default)]
+pub struct Member {
+    value: OnceLock<Value>,
+    text: OnceLock<Box<RawValue>>,
 }
 
 impl From<Value> for Member {
     fn from(v: Value) -> Member {
-        Member::Value(v)
+        Member { value: OnceLock::from(v), text: OnceLock::new() }
+    }
+}
+
+impl From<Box<RawValue>> for Member {
+    fn from(raw: Box<RawValue>) -> Member {
+        Member { value: OnceLock::new(), text: OnceLock::from(raw) }
     }
 }
 
 impl PartialEq for Member {
     fn eq(&self, other: &Member) -> bool {
-        match (self, other) {
-            (Member::Raw(a), Member::Raw(b)) if a.get() == b.get() => true,
-            (Member::Value(a), Member::Value(b)) => a == b,
-            _ => *self.value() == *other.value(),
+        if let (Some(a), Some(b)) = (self.text.get(), other.text.get()) {
+            if a.get() == b.get() {
+                return true;
+            }
         }
+        self.value() == other.value()
     }
 }
 
 impl Member {
-    /// The parsed value (parsing a copy when the member is still text).
-    pub fn value(&self) -> Cow<'_, Value> {
-        match self {
-            Member::Value(v) => Cow::Borrowed(v),
-            Member::Raw(raw) => Cow::Owned(serde_json::from_str(raw.get()).unwrap_or(Value::Null)),
-        }
+    /// The parsed value.
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| match self.text.get() {
+            Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            None => Value::Null,
+        })
     }
 
-    /// The value, parsed in place, for changing it.
+    /// The value, for changing it; the cached text is dropped.
     pub fn value_mut(&mut self) -> &mut Value {
-        if let Member::Raw(raw) = self {
-            *self = Member::Value(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
-        }
-        match self {
-            Member::Value(v) => v,
-            Member::Raw(_) => unreachable!("parsed above"),
-        }
+        self.value();
+        self.text = OnceLock::new();
+        self.value.get_mut().expect("value() initialised it")
     }
 
-    pub fn into_value(self) -> Value {
-        match self {
-            Member::Value(v) => v,
-            Member::Raw(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
-        }
+    pub fn into_value(mut self) -> Value {
+        self.value();
+        self.value.take().unwrap_or(Value::Null)
+    }
+
+    /// The JSON text of the value.
+    pub fn text(&self) -> &str {
+        self.text
+            .get_or_init(|| {
+                let v = self.value.get().unwrap_or(&Value::Null);
+                serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::from_string("null".into()).expect("valid JSON"))
+            })
+            .get()
+    }
+
+    /// Whether both hold the same JSON text (cheap; false means "maybe not").
+    pub fn same_text(&self, other: &Member) -> bool {
+        matches!((self.text.get(), other.text.get()), (Some(a), Some(b)) if a.get() == b.get())
     }
 
     pub fn write_json(&self, w: &mut impl Write) -> io::Result<()> {
-        match self {
-            Member::Value(v) => serde_json::to_writer(&mut *w, v).map_err(io::Error::other),
-            Member::Raw(raw) => w.write_all(raw.get().as_bytes()),
-        }
+        w.write_all(self.text().as_bytes())
     }
 }
 
@@ -101,7 +116,7 @@ impl Default for State {
 impl State {
     pub fn from_value(v: Value) -> State {
         match v {
-            Value::Object(map) => State::Object(map.into_iter().map(|(k, v)| (Arc::from(k), Arc::new(Member::Value(v)))).collect()),
+            Value::Object(map) => State::Object(map.into_iter().map(|(k, v)| (Arc::from(k), Arc::new(Member::from(v)))).collect()),
             other => State::Other(other),
         }
     }
@@ -110,7 +125,7 @@ impl State {
     pub fn from_json(text: &str) -> Result<State, serde_json::Error> {
         match crate::scan::top_level_members(text)? {
             Some(members) => Ok(State::Object(
-                members.into_iter().map(|(k, raw)| (Arc::from(k.as_ref()), Arc::new(Member::Raw(raw.to_owned())))).collect(),
+                members.into_iter().map(|(k, raw)| (Arc::from(k.as_ref()), Arc::new(Member::from(raw.to_owned())))).collect(),
             )),
             None => Ok(State::Other(serde_json::from_str(text)?)),
         }
@@ -118,7 +133,7 @@ impl State {
 
     pub fn to_value(&self) -> Value {
         match self {
-            State::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.to_string(), v.value().into_owned())).collect::<Map<_, _>>()),
+            State::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.to_string(), v.value().clone())).collect::<Map<_, _>>()),
             State::Other(v) => v.clone(),
         }
     }
@@ -159,7 +174,7 @@ impl State {
             State::Other(v) => walk(v, tokens).cloned(),
             State::Object(map) => match tokens.split_first() {
                 None => Some(self.to_value()),
-                Some((first, rest)) => walk(&map.get(first.as_str())?.value(), rest).cloned(),
+                Some((first, rest)) => walk(map.get(first.as_str())?.value(), rest).cloned(),
             },
         }
     }
@@ -243,14 +258,14 @@ pub fn drop_later(state: State) {
 /// checkpoint must store and what a short-range diff must compare.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Touched {
-    Keys(BTreeSet<String>),
+    Keys(rustc_hash::FxHashSet<Box<str>>),
     /// The root was replaced or rewritten: compare everything.
     All,
 }
 
 impl Default for Touched {
     fn default() -> Self {
-        Touched::Keys(BTreeSet::new())
+        Touched::Keys(Default::default())
     }
 }
 
@@ -258,7 +273,7 @@ impl Touched {
     pub fn key(&mut self, k: &str) {
         if let Touched::Keys(set) = self {
             if !set.contains(k) {
-                set.insert(k.to_string());
+                set.insert(k.into());
             }
         }
     }
@@ -277,8 +292,10 @@ pub fn diff_states(a: &State, b: &State, touched: Option<&Touched>) -> Vec<patch
     match (a, b) {
         (State::Object(ma), State::Object(mb)) => match touched {
             Some(Touched::Keys(keys)) => {
+                let mut keys: Vec<&Box<str>> = keys.iter().collect();
+                keys.sort_unstable();
                 for k in keys {
-                    diff_member(k, ma.get(k.as_str()), mb.get(k.as_str()), &mut out);
+                    diff_member(k, ma.get(&**k), mb.get(&**k), &mut out);
                 }
             }
             _ => {
@@ -295,13 +312,12 @@ pub fn diff_states(a: &State, b: &State, touched: Option<&Touched>) -> Vec<patch
 
 fn diff_member(k: &str, a: Option<&Arc<Member>>, b: Option<&Arc<Member>>, out: &mut Vec<patch::PatchOp>) {
     if let (Some(x), Some(y)) = (a, b) {
-        if Arc::ptr_eq(x, y) || matches!((&**x, &**y), (Member::Raw(p), Member::Raw(q)) if p.get() == q.get()) {
+        if Arc::ptr_eq(x, y) || x.same_text(y) {
             return;
         }
     }
     let prefix = format!("/{}", patch::escape_token(k));
-    let (a, b) = (a.map(|v| v.value()), b.map(|v| v.value()));
-    patch::diff_entry(&prefix, a.as_deref(), b.as_deref(), out);
+    patch::diff_entry(&prefix, a.map(|v| v.value()), b.map(|v| v.value()), out);
 }
 
 #[cfg(test)]
@@ -321,7 +337,7 @@ mod tests {
         assert_eq!(s.pointer("/b/y").unwrap(), None);
         assert_eq!(State::Other(json!(3)).pointer("").unwrap(), Some(json!(3)));
         let raw = State::from_json(r#"{"b": {"x": [1, 2]}, "a": 1}"#).unwrap();
-        assert!(matches!(&raw, State::Object(m) if matches!(&**m.get("b").unwrap(), Member::Raw(_))));
+        assert!(matches!(&raw, State::Object(m) if m.get("b").unwrap().value.get().is_none()));
         assert_eq!(raw, s);
         assert_eq!(raw.pointer("/b/x/0").unwrap(), Some(json!(1)));
         let mut out = Vec::new();
