@@ -1,40 +1,61 @@
-# Hindsight — the two commands a newcomer needs are `make run` and `make test`.
-# Both install what is missing first (see `setup`).
+# Hindsight — a newcomer needs two commands: `make run` and `make test`.
+# Both install what is missing first (scripts/setup.sh).
 
 CARGO ?= cargo
 DEMO  ?= demo/shop.jsonl
-BIN   := target/release/hindsight
+CLI   := target/release/hindsight
+APP   := target/release/hindsight-app
 
-.PHONY: run test setup build bench lint clean
+.PHONY: run test setup ui app cli e2e bench package lint clean
 
-## Open the bundled demo log: indexes it and walks through finding the planted bug.
-run: setup build
-	@echo "== hindsight info $(DEMO)"
-	@$(BIN) info $(DEMO) --pretty
-	@echo "== when did an order total first go negative?"
-	$(BIN) find $(DEMO) --where 'any(.[]; (.total? // 0) < 0)'
-	@echo "== which events changed that order's total?"
-	$(BIN) blame $(DEMO) --path /order-1137/total
+## Open the desktop app on the bundled demo log (or, without a display, show the CLI).
+run: setup app cli
+	@if [ -z "$${DISPLAY:-}" ] && [ -z "$${WAYLAND_DISPLAY:-}" ]; then \
+		echo "There is no display to open the window on; the same answers are on the command line:"; \
+		echo "  $(CLI) info $(DEMO) --pretty"; \
+		echo "  $(CLI) find $(DEMO) --where 'any(.[]; (.total? // 0) < 0)'"; \
+		echo "  $(CLI) blame $(DEMO) --path /order-1137/total"; \
+		$(CLI) find $(DEMO) --where 'any(.[]; (.total? // 0) < 0)'; \
+	else \
+		$(APP) $(DEMO); \
+	fi
 
-## Every test: Rust unit, property, golden and CLI tests.
+## Every test: Rust (unit, property, golden, CLI, IPC bindings drift), UI unit tests, end-to-end.
 test: setup
 	$(CARGO) test --workspace --locked --release
+	cd ui && npm test
+	$(MAKE) e2e
 
-## Build the release binaries.
-build:
-	$(CARGO) build --workspace --locked --release
+## The UI bundle (ui/dist), embedded into the app at compile time.
+ui: setup
+	cd ui && npm run build
 
-## Benchmarks on generated logs (see crates/bench); prints a table.
+## The release app at target/release/hindsight-app.
+app: ui
+	$(CARGO) build --locked --release -p hindsight-app
+
+cli:
+	$(CARGO) build --locked --release -p hindsight-cli
+
+## End-to-end tests on the real app through tauri-driver + WebKitWebDriver under Xvfb.
+e2e: app
+	sh scripts/e2e.sh
+
+## Benchmarks on generated logs; prints a table and writes target/bench.json.
 bench: setup
 	$(CARGO) run --locked --release -p hindsight-bench -- run
+
+## A .deb with the Tauri bundler (icon, desktop entry for .jsonl/.ndjson/.log).
+package: ui
+	cd ui && npx tauri build --config ../src-tauri/tauri.conf.json --bundles deb
 
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-## Install what a fresh Debian/Ubuntu machine lacks.
 setup:
 	@sh scripts/setup.sh
 
 clean:
 	$(CARGO) clean
+	rm -rf ui/dist ui/node_modules

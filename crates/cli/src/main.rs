@@ -102,6 +102,11 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Open the desktop app on the files.
+    App {
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Run a read-only SQL query over the index: `hindsight sql FILE "SELECT …"`.
     Sql {
         #[command(flatten)]
@@ -232,6 +237,16 @@ fn parse_time(s: &str) -> anyhow::Result<time::Timestamp> {
     time::parse_user_time(s).with_context(|| format!("`{s}` is not a time; use RFC 3339 like 2024-01-05T10:00:00Z, a date, or epoch seconds"))
 }
 
+/// `hindsight-app` beside this executable, else on PATH.
+fn app_binary() -> Option<PathBuf> {
+    let name = format!("hindsight-app{}", std::env::consts::EXE_SUFFIX);
+    let beside = std::env::current_exe().ok()?.with_file_name(&name);
+    if beside.is_file() {
+        return Some(beside);
+    }
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(&name)).find(|p| p.is_file()))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = Out { w: io::BufWriter::new(io::stdout().lock()), pretty: false };
     let mut io_result: io::Result<()> = Ok(());
@@ -302,6 +317,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for hit in src.find(&expr, all)? {
                 out.line(&hit)?;
             }
+        }
+        Command::App { files } => {
+            for f in &files {
+                if !f.exists() {
+                    bail!("{}: no such file; check the path", f.display());
+                }
+            }
+            let app = app_binary().context("the desktop app `hindsight-app` was not found next to `hindsight` or on PATH; build it with `make app`")?;
+            std::process::Command::new(&app)
+                .args(&files)
+                .spawn()
+                .with_context(|| format!("{} could not be started", app.display()))?;
         }
         Command::Sql { opts, mut args } => {
             let query = args.pop().unwrap_or_default();

@@ -208,8 +208,16 @@ impl Index {
                 "several files at once are not supported yet; give one file (merging arrives with the formats work)".into(),
             ));
         };
-        // Refuse unusable sources before touching any index.
+        // Refuse unusable sources and settings before touching any index.
         format::open_reader(path)?;
+        if let Some(spec) = &settings.reducer {
+            Reducer::parse(spec)?;
+        }
+        if let Some(name) = &settings.format {
+            if Format::from_name(name).is_none() {
+                return Err(Error::Query(format!("unknown format `{name}`; choose one of {}", Format::ALL.map(|f| f.name()).join(", "))));
+            }
+        }
         let canonical = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
         let canon_paths = vec![canonical.clone()];
         let (db_path, temp) = match location {
@@ -661,8 +669,7 @@ fn detect_config(format: Format, sample: &Sample, settings: &Settings, default_y
         .filter_map(|(_, _, text, ..)| scan::top_level_members(text).ok().flatten())
         .collect();
     let det = fields::detect(&members, &settings.fields, &cx);
-    // The reducer spec was checked before indexing started; an unknown one
-    // cannot reach here, but detection is the safe fallback.
+    // The reducer spec was checked when the index was opened.
     let reducer = match settings.reducer.as_deref().map(Reducer::parse) {
         Some(Ok(r)) => r,
         _ => {

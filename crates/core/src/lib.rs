@@ -12,11 +12,12 @@
 //! and never writes, locks or moves a source file. It knows nothing of the
 //! CLI or the desktop app.
 
+pub mod browse;
 pub mod error;
 pub mod fields;
 pub mod format;
 pub mod index;
-#[path = "jq_stub.rs"] pub mod jq;
+pub mod jq;
 pub mod patch;
 pub mod reducer;
 pub mod replay;

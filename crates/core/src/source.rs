@@ -196,6 +196,15 @@ impl Source {
         self.index.reducer.name()
     }
 
+    pub(crate) fn connection(&self) -> &rusqlite::Connection {
+        &self.index.conn
+    }
+
+    /// What the index was built with (format, fields, reducer).
+    pub fn config(&self) -> &crate::index::Config {
+        &self.index.config
+    }
+
     fn db(&self) -> &Path {
         &self.index.db_path
     }

@@ -1,0 +1,377 @@
+//! Tauri commands: plain functions over hindsight-core. Each one takes the
+//! open source from the app state, asks the engine, and maps the answer (or
+//! the error) into the IPC types. Work runs off the UI thread.
+
+use crate::ipc::*;
+use crate::settings::Remembered;
+use hindsight_core::browse;
+use hindsight_core::{time, EventFilter, Location, OpenOptions, Settings, Source};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tauri::ipc::Channel;
+
+/// What the window has open.
+#[derive(Default)]
+pub struct AppState {
+    pub source: Mutex<Option<Opened>>,
+    /// Files given on the command line, opened when the window starts.
+    pub initial: Mutex<Vec<String>>,
+    pub remembered: Mutex<Remembered>,
+}
+
+#[derive(Clone)]
+pub struct Opened {
+    pub source: Arc<Mutex<Source>>,
+    pub paths: Vec<String>,
+    /// The last list filter and the seqs passing it (`None`: all events).
+    pub filtered: Arc<Mutex<Option<(ListFilter, Option<Vec<u64>>)>>>,
+}
+
+type Res<T> = Result<T, IpcError>;
+
+fn opened(state: &AppState) -> Res<Opened> {
+    state
+        .source
+        .lock()
+        .map_err(|_| IpcError::new("state", "the app's state is unavailable; reopen the file"))?
+        .clone()
+        .ok_or_else(|| IpcError::new("no-source", "no log is open; drop a file on the window or press Ctrl+O"))
+}
+
+/// Runs engine work on a blocking thread with the source locked.
+async fn with_source<T: Send + 'static>(opened: Opened, f: impl FnOnce(&Source) -> Res<T> + Send + 'static) -> Res<T> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let source = opened.source.lock().map_err(|_| IpcError::new("state", "an earlier request failed; reopen the file"))?;
+        f(&source)
+    })
+    .await
+    .map_err(|e| IpcError::new("internal", format!("the request stopped unexpectedly ({e})")))?
+}
+
+fn n(v: u64) -> u64 {
+    v
+}
+
+fn seq_arg(v: f64) -> Res<u64> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
+        Ok(v as u64)
+    } else {
+        Err(IpcError::new("query", format!("{v} is not an event number")))
+    }
+}
+
+fn to_filter(f: &ListFilter) -> Res<EventFilter> {
+    let time_of = |s: &Option<String>| -> Res<Option<time::Timestamp>> {
+        match s.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => Ok(None),
+            Some(text) => time::parse_user_time(text)
+                .map(Some)
+                .ok_or_else(|| IpcError::new("query", format!("`{text}` is not a time; use a form like 2024-01-05T10:00:00Z"))),
+        }
+    };
+    let text = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    Ok(EventFilter {
+        ty: text(&f.ty),
+        key: text(&f.key),
+        level: text(&f.level),
+        search: text(&f.text),
+        since: time_of(&f.since)?,
+        until: time_of(&f.until)?,
+        ..EventFilter::default()
+    })
+}
+
+fn source_info(src: &Source, paths: &[String]) -> Res<SourceInfo> {
+    let info = src.info()?;
+    let fields = &src.config().fields;
+    let shown = |f: &Option<hindsight_core::fields::FieldRef>| f.as_ref().map(|f| f.display());
+    Ok(SourceInfo {
+        files: paths.to_vec(),
+        format: info.summary.format,
+        reducer: info.summary.reducer,
+        events: n(info.summary.events),
+        errors: n(info.summary.errors),
+        marked: n(info.marked),
+        first_ts: info.summary.first_ts,
+        last_ts: info.summary.last_ts,
+        fields: FieldChoice {
+            ts: shown(&fields.ts),
+            ty: shown(&fields.ty),
+            key: shown(&fields.key),
+            level: shown(&fields.level),
+            payload: shown(&fields.payload),
+        },
+        types: info.types.into_iter().map(|(name, c)| NameCount { name, count: n(c) }).collect(),
+        levels: info.levels.into_iter().map(|(name, c)| NameCount { name, count: n(c) }).collect(),
+        keys: n(info.keys),
+        index_seconds: info.summary.seconds,
+        notes: info.field_notes,
+    })
+}
+
+fn detail(e: hindsight_core::Event) -> EventDetail {
+    EventDetail {
+        seq: n(e.seq),
+        line: n(e.line),
+        ts: e.ts,
+        ty: e.ty,
+        key: e.key,
+        level: e.level.map(str::to_string),
+        payload: e.payload,
+        raw: e.raw,
+        mark: e.mark,
+        lossy: e.lossy,
+    }
+}
+
+fn tree(t: browse::TreeNode) -> TreeNode {
+    TreeNode {
+        path: t.path,
+        kind: t.kind.to_string(),
+        size: n(t.size),
+        offset: n(t.offset),
+        children: t
+            .children
+            .into_iter()
+            .map(|c| TreeChild { key: c.key, path: c.path, kind: c.kind.to_string(), size: n(c.size), preview: c.preview })
+            .collect(),
+    }
+}
+
+fn changes(list: Vec<browse::Change>) -> Vec<Change> {
+    list.into_iter().map(|c| Change { op: c.op.to_string(), path: c.path, old: c.old, new: c.new }).collect()
+}
+
+/// Opens files (indexing them as needed), streaming progress, and makes
+/// them the window's source.
+#[tauri::command]
+pub async fn open(request: OpenRequest, on_progress: Channel<IndexProgress>, state: tauri::State<'_, AppState>) -> Res<SourceInfo> {
+    if request.paths.is_empty() {
+        return Err(IpcError::new("usage", "no file was given; drop a log file on the window"));
+    }
+    // Choices the user made for this file before, unless new ones are given.
+    let remembered = state.remembered.lock().map(|r| r.choice_for(&request.paths)).unwrap_or_default();
+    let reducer = request.reducer.clone().or(remembered.reducer);
+    let fields = request.fields.clone().or(remembered.fields).unwrap_or_default();
+    let mut settings = Settings { reducer: reducer.clone().filter(|r| !r.is_empty()), ..Settings::default() };
+    settings.fields.ts = fields.ts.clone();
+    settings.fields.ty = fields.ty.clone();
+    settings.fields.key = fields.key.clone();
+    settings.fields.level = fields.level.clone();
+    settings.fields.payload = fields.payload.clone();
+    let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
+    let started = Instant::now();
+    let source = tauri::async_runtime::spawn_blocking(move || {
+        let opts = OpenOptions { settings, location: Location::Cache };
+        Source::open(&paths, &opts, &mut |p| {
+            let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+            let fraction = if p.total_bytes > 0 { p.bytes as f64 / p.total_bytes as f64 } else { 0.0 };
+            let _ = on_progress.send(IndexProgress {
+                bytes: p.bytes as f64,
+                total_bytes: p.total_bytes as f64,
+                events: n(p.events),
+                events_per_second: p.events as f64 / elapsed,
+                eta_seconds: (fraction > 0.0).then(|| elapsed * (1.0 - fraction) / fraction),
+            });
+        })
+    })
+    .await
+    .map_err(|e| IpcError::new("internal", format!("indexing stopped unexpectedly ({e})")))??;
+    let info = source_info(&source, &request.paths)?;
+    if let Ok(mut r) = state.remembered.lock() {
+        r.opened(&request.paths, reducer, request.fields.clone().or(Some(fields)).filter(|f| *f != FieldChoice::default()));
+        r.save();
+    }
+    let opened = Opened { source: Arc::new(Mutex::new(source)), paths: request.paths, filtered: Arc::default() };
+    *state.source.lock().map_err(|_| IpcError::new("state", "the app's state is unavailable"))? = Some(opened);
+    Ok(info)
+}
+
+/// Files given on the command line (taken once).
+#[tauri::command]
+pub fn initial_files(state: tauri::State<'_, AppState>) -> Vec<String> {
+    state.initial.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+}
+
+/// Recently opened files, newest first.
+#[tauri::command]
+pub fn recent_files(state: tauri::State<'_, AppState>) -> Vec<String> {
+    state.remembered.lock().map(|r| r.recent.clone()).unwrap_or_default()
+}
+
+/// Checks a reducer spec (e.g. a jq expression) without opening anything;
+/// returns the error sentence, or null when it is valid.
+#[tauri::command]
+pub fn check_reducer(spec: String) -> Option<String> {
+    hindsight_core::reducer::Reducer::parse(&spec).err().map(|e| e.to_string())
+}
+
+/// A page of the event list under a filter.
+#[tauri::command]
+pub async fn list(filter: ListFilter, offset: f64, limit: f64, state: tauri::State<'_, AppState>) -> Res<ListPage> {
+    let o = opened(&state)?;
+    let filtered = o.filtered.clone();
+    with_source(o, move |src| {
+        let seqs = matching(src, &filtered, &filter)?;
+        let offset = seq_arg(offset)?;
+        let limit = seq_arg(limit)?.min(1000);
+        let (total, page): (u64, Vec<u64>) = match &seqs {
+            None => (src.count(), (offset + 1..=(offset + limit).min(src.count())).collect()),
+            Some(s) => (s.len() as u64, s.iter().skip(offset as usize).take(limit as usize).copied().collect()),
+        };
+        let rows = src
+            .rows(&page)?
+            .into_iter()
+            .map(|r| EventRow { seq: n(r.seq), line: n(r.line), ts: r.ts, ty: r.ty, key: r.key, level: r.level.map(str::to_string), marked: r.marked })
+            .collect();
+        Ok(ListPage { total: n(total), offset: n(offset), rows })
+    })
+    .await
+}
+
+/// The row index, under a filter, of the first event at or after `seq`.
+#[tauri::command]
+pub async fn list_index(filter: ListFilter, seq: f64, state: tauri::State<'_, AppState>) -> Res<u64> {
+    let o = opened(&state)?;
+    let filtered = o.filtered.clone();
+    let seq = seq_arg(seq)?;
+    with_source(o, move |src| {
+        Ok(match matching(src, &filtered, &filter)? {
+            None => n(seq.saturating_sub(1)),
+            Some(s) => n(s.partition_point(|x| *x < seq) as u64),
+        })
+    })
+    .await
+}
+
+fn matching(src: &Source, cache: &Mutex<Option<(ListFilter, Option<Vec<u64>>)>>, filter: &ListFilter) -> Res<Option<Vec<u64>>> {
+    let mut cache = cache.lock().map_err(|_| IpcError::new("state", "the list is unavailable; reopen the file"))?;
+    if let Some((f, seqs)) = cache.as_ref() {
+        if f == filter {
+            return Ok(seqs.clone());
+        }
+    }
+    let seqs = src.matching(&to_filter(filter)?)?;
+    *cache = Some((filter.clone(), seqs.clone()));
+    Ok(seqs)
+}
+
+/// Everything shown at one scrubber position: the event, the top of the
+/// state tree, and the changes against the previous event or the pin.
+#[tauri::command]
+pub async fn position(seq: f64, pin: Option<f64>, tree_limit: f64, state: tauri::State<'_, AppState>) -> Res<Position> {
+    let o = opened(&state)?;
+    let seq = seq_arg(seq)?;
+    let pin = pin.map(seq_arg).transpose()?;
+    let tree_limit = seq_arg(tree_limit)?;
+    with_source(o, move |src| {
+        let base = pin.unwrap_or(seq.saturating_sub(1));
+        let event = if seq == 0 { None } else { Some(detail(src.event(seq)?)) };
+        Ok(Position {
+            seq: n(seq),
+            base: n(base),
+            event,
+            tree: tree(src.tree(seq, "", 0, tree_limit)?),
+            changes: changes(src.changes(base, seq)?),
+        })
+    })
+    .await
+}
+
+/// One level of the state tree after event `seq` under `path`.
+#[tauri::command]
+pub async fn tree_node(seq: f64, path: String, offset: f64, limit: f64, state: tauri::State<'_, AppState>) -> Res<TreeNode> {
+    let o = opened(&state)?;
+    let (seq, offset, limit) = (seq_arg(seq)?, seq_arg(offset)?, seq_arg(limit)?);
+    with_source(o, move |src| Ok(tree(src.tree(seq, &path, offset, limit)?))).await
+}
+
+/// The changes turning the state after `a` into the state after `b`.
+#[tauri::command]
+pub async fn diff(a: f64, b: f64, state: tauri::State<'_, AppState>) -> Res<Vec<Change>> {
+    let o = opened(&state)?;
+    let (a, b) = (seq_arg(a)?, seq_arg(b)?);
+    with_source(o, move |src| Ok(changes(src.changes(a, b)?))).await
+}
+
+/// Every event that changed the value at `path`.
+#[tauri::command]
+pub async fn blame(path: String, state: tauri::State<'_, AppState>) -> Res<Vec<BlameRow>> {
+    let o = opened(&state)?;
+    with_source(o, move |src| {
+        Ok(src.blame(&path)?.into_iter().map(|b| BlameRow { seq: n(b.seq), ts: b.ts, ty: b.ty, old: b.old, new: b.new }).collect())
+    })
+    .await
+}
+
+/// Events at which a jq predicate over the state turns true.
+#[tauri::command]
+pub async fn find(expr: String, all: bool, state: tauri::State<'_, AppState>) -> Res<Vec<Hit>> {
+    let o = opened(&state)?;
+    with_source(o, move |src| Ok(src.find(&expr, all)?.into_iter().map(|h| Hit { seq: n(h.seq), ts: h.ts, ty: h.ty }).collect()))
+        .await
+}
+
+/// Event density for the timeline.
+#[tauri::command]
+pub async fn histogram(bins: f64, start: Option<f64>, end: Option<f64>, state: tauri::State<'_, AppState>) -> Res<Histogram> {
+    let o = opened(&state)?;
+    let bins = seq_arg(bins)? as usize;
+    with_source(o, move |src| {
+        let has_time = src.summary()?.first_ts.is_some();
+        // The UI speaks milliseconds for time; the engine nanoseconds.
+        let scale = if has_time { 1_000_000.0 } else { 1.0 };
+        let range = match (start, end) {
+            (Some(a), Some(b)) => Some(((a * scale) as i64, (b * scale) as i64)),
+            _ => None,
+        };
+        let h = src.histogram(bins, range)?;
+        let scale = if h.axis == "time" { 1_000_000.0 } else { 1.0 };
+        Ok(Histogram {
+            axis: h.axis.to_string(),
+            start: h.start as f64 / scale,
+            end: h.end as f64 / scale,
+            bins: h
+                .bins
+                .into_iter()
+                .map(|b| Bin { count: n(b.count), levels: b.levels.to_vec(), first_seq: n(b.first_seq) })
+                .collect(),
+        })
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn markers(state: tauri::State<'_, AppState>) -> Res<Markers> {
+    let o = opened(&state)?;
+    with_source(o, move |src| {
+        let (marked, errors) = src.markers()?;
+        Ok(Markers { marked: marked.into_iter().map(n).collect(), errors: errors.into_iter().map(n).collect() })
+    })
+    .await
+}
+
+/// The next or previous event with the same type (or key) as `seq`.
+#[tauri::command]
+pub async fn neighbor(seq: f64, by_key: bool, forward: bool, state: tauri::State<'_, AppState>) -> Res<Option<u64>> {
+    let o = opened(&state)?;
+    let seq = seq_arg(seq)?;
+    with_source(o, move |src| Ok(src.neighbor(seq, by_key, forward)?.map(n))).await
+}
+
+/// The first event after `seq` that changes the value at `path`.
+#[tauri::command]
+pub async fn next_change(path: String, seq: f64, state: tauri::State<'_, AppState>) -> Res<Option<u64>> {
+    let o = opened(&state)?;
+    let seq = seq_arg(seq)?;
+    with_source(o, move |src| Ok(src.next_change(&path, seq)?.map(n))).await
+}
+
+/// The last event at or before a time (ms since the epoch).
+#[tauri::command]
+pub async fn seq_at_time(ms: f64, state: tauri::State<'_, AppState>) -> Res<u64> {
+    let o = opened(&state)?;
+    let t = time::Timestamp::from_nanos((ms * 1_000_000.0) as i64, 3);
+    with_source(o, move |src| Ok(n(src.seq_at(t)?))).await
+}

@@ -1,0 +1,107 @@
+//! The shell's commands through Tauri's mock runtime: the same IPC path the
+//! window uses, without a window.
+
+use hindsight_app::commands::AppState;
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+/// One private cache for this test binary: the variable is process-wide, so
+/// tests running in parallel must agree on it.
+fn private_cache() {
+    static CACHE: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = CACHE.get_or_init(|| tempfile::tempdir().unwrap());
+    std::env::set_var("XDG_CACHE_HOME", dir.path());
+}
+
+fn window() -> (tauri::App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    private_cache();
+    let app = hindsight_app::builder_from(mock_builder()).manage(AppState::default()).build(mock_context(noop_assets())).unwrap();
+    let w = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    (app, w)
+}
+
+fn call(w: &WebviewWindow<MockRuntime>, cmd: &str, body: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(body),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(w, request).map(|b| b.deserialize::<Value>().unwrap())
+}
+
+fn demo() -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/shop.jsonl").canonicalize().unwrap().to_string_lossy().into_owned()
+}
+
+fn open(w: &WebviewWindow<MockRuntime>, paths: &[String]) -> Result<Value, Value> {
+    call(w, "open", json!({"request": {"paths": paths, "reducer": null, "fields": null}, "onProgress": "__CHANNEL__:1"}))
+}
+
+#[test]
+fn opening_the_demo_and_asking_what_the_window_asks() {
+    let (_app, w) = window();
+    // Nothing open yet: a readable error, not a crash.
+    let err = call(&w, "position", json!({"seq": 1, "pin": null, "treeLimit": 10})).unwrap_err();
+    assert_eq!(err["code"], json!("no-source"));
+
+    let info = open(&w, &[demo()]).unwrap();
+    assert_eq!(info["events"], json!(3502));
+    assert_eq!(info["reducer"], json!("entity"));
+    assert_eq!(info["fields"]["key"], json!("streamId"));
+
+    let pos = call(&w, "position", json!({"seq": 2740, "pin": null, "treeLimit": 5})).unwrap();
+    assert_eq!(pos["base"], json!(2739));
+    assert_eq!(pos["event"]["type"], json!("RefundIssued"));
+    assert_eq!(pos["tree"]["children"].as_array().unwrap().len(), 5);
+    let total = pos["changes"].as_array().unwrap().iter().find(|c| c["path"] == json!("/order-1137/total")).unwrap();
+    assert_eq!((total["op"].clone(), total["old"].clone(), total["new"].clone()), (json!("replace"), json!(0.0), json!(-338.96)));
+
+    let pinned = call(&w, "position", json!({"seq": 2740, "pin": 1452, "treeLimit": 5})).unwrap();
+    assert_eq!(pinned["base"], json!(1452));
+
+    let node = call(&w, "tree_node", json!({"seq": 2740, "path": "/order-1137", "offset": 0, "limit": 100})).unwrap();
+    assert!(node["children"].as_array().unwrap().iter().any(|c| c["key"] == json!("total") && c["preview"] == json!("-338.96")));
+
+    let blame = call(&w, "blame", json!({"path": "/order-1137/total"})).unwrap();
+    let seqs: Vec<u64> = blame.as_array().unwrap().iter().map(|b| b["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1452, 1461, 2719, 2740]);
+
+    let page = call(&w, "list", json!({"filter": {"type": "RefundIssued", "key": null, "level": null, "text": null, "since": null, "until": null}, "offset": 0, "limit": 50})).unwrap();
+    assert_eq!(page["total"], json!(25));
+    assert!(page["rows"].as_array().unwrap().iter().all(|r| r["type"] == json!("RefundIssued")));
+    let index = call(&w, "list_index", json!({"filter": {"type": "RefundIssued", "key": null, "level": null, "text": null, "since": null, "until": null}, "seq": 2740})).unwrap();
+    assert_eq!(page["rows"][index.as_u64().unwrap() as usize]["seq"], json!(2740));
+
+    let hist = call(&w, "histogram", json!({"bins": 50, "start": null, "end": null})).unwrap();
+    assert_eq!(hist["axis"], json!("time"));
+    assert_eq!(hist["bins"].as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).sum::<u64>(), 3502);
+
+    let next = call(&w, "neighbor", json!({"seq": 2719, "byKey": false, "forward": true})).unwrap();
+    assert!(next.as_u64().unwrap() > 2719);
+    let change = call(&w, "next_change", json!({"path": "/order-1137/total", "seq": 2719})).unwrap();
+    assert_eq!(change, json!(2740));
+    let found = call(&w, "find", json!({"expr": "any(.[]; (.total? // 0) < 0)", "all": false})).unwrap();
+    assert_eq!(found[0]["seq"], json!(2740));
+    assert_eq!(call(&w, "check_reducer", json!({"spec": "jq:.a += 1"})).unwrap(), Value::Null);
+    assert!(call(&w, "check_reducer", json!({"spec": "jq:.a +"})).unwrap().as_str().unwrap().contains("jq"));
+}
+
+#[test]
+fn bad_files_come_back_as_sentences() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, w) = window();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, b"").unwrap();
+    let err = open(&w, &[empty.to_string_lossy().into_owned()]).unwrap_err();
+    assert_eq!(err["code"], json!("source"));
+    assert!(err["message"].as_str().unwrap().contains("empty.jsonl"));
+    let err = open(&w, &[]).unwrap_err();
+    assert_eq!(err["code"], json!("usage"));
+}

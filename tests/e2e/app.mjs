@@ -1,0 +1,196 @@
+// Page helpers for the Hindsight window: read what the UI shows through its
+// stable `data-testid` hooks, and drive it the way a user does (keys, clicks,
+// drags). Reads go through one executeScript each, to keep round trips few.
+
+import { Key, tid, waitFor } from './webdriver.mjs';
+
+export class AssertionError extends Error {}
+
+export function assert(cond, message) {
+  if (!cond) throw new AssertionError(message);
+}
+
+/** Text with runs of whitespace folded to one space. */
+export const squash = (s) => String(s ?? '').replace(/\s+/g, ' ').trim();
+
+export class App {
+  constructor(session, ctx) {
+    this.s = session;
+    this.ctx = ctx;
+  }
+
+  /** The page is loaded and the UI has mounted (its e2e hook exists). */
+  async ready() {
+    await waitFor(
+      () => this.s.execute('return document.readyState === "complete" && !!window.hindsight && typeof window.hindsight.openPaths === "function"'),
+      {
+        timeout: 20000,
+        message: 'the UI to mount (window.hindsight.openPaths; is ui/dist a real build?)',
+      },
+    );
+  }
+
+  // ---- reading -----------------------------------------------------------
+
+  /** Whether an element with this test id is rendered and visible. */
+  visible(name) {
+    return this.s.execute(
+      `const el = document.querySelector(arguments[0]);
+       if (!el) return false;
+       const r = el.getBoundingClientRect(); const cs = getComputedStyle(el);
+       return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none';`,
+      tid(name),
+    );
+  }
+
+  /** innerText of the first element with this test id ('' when absent). */
+  text(name) {
+    return this.s.execute('const el = document.querySelector(arguments[0]); return el ? el.innerText : "";', tid(name));
+  }
+
+  bodyText() {
+    return this.s.execute('return document.body.innerText');
+  }
+
+  /** The scrubber position: `data-seq` of the position readout (null when absent). */
+  async seq() {
+    const v = await this.s.execute(
+      `const el = document.querySelector(arguments[0]);
+       if (!el) return null;
+       const a = el.getAttribute('data-seq');
+       if (a !== null && a !== '') return Number(a);
+       const m = /#\\s*([\\d,.\\u202f\\u00a0 ]+)/.exec(el.textContent || '');
+       return m ? Number(m[1].replace(/[^\\d]/g, '')) : null;`,
+      tid('position'),
+    );
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  }
+
+  /** The readout's own text (e.g. "#1234 · 10:42:07 · OrderShipped"). */
+  positionText() {
+    return this.text('position');
+  }
+
+  /** Rows the event list renders now: `{seq, text, selected}`. */
+  rows() {
+    return this.s.execute(
+      `return Array.from(document.querySelectorAll(arguments[0])).map((r) => ({
+         seq: Number(r.getAttribute('data-seq')),
+         text: r.innerText,
+         selected: r.getAttribute('aria-selected') === 'true' || r.classList.contains('selected') || r.classList.contains('current'),
+       }));`,
+      tid('event-row'),
+    );
+  }
+
+  /** Waits until the position readout shows `want` (a number, or a predicate on the seq). */
+  async waitSeq(want, { timeout = 15000, message } = {}) {
+    const ok = typeof want === 'function' ? want : (s) => s === want;
+    let last = null;
+    try {
+      return await waitFor(
+        async () => {
+          last = await this.seq();
+          return last !== null && ok(last) ? last : null;
+        },
+        { timeout, message: message ?? `the position to be #${want}` },
+      );
+    } catch (e) {
+      e.message += ` (position shows ${last === null ? 'nothing' : `#${last}`})`;
+      throw e;
+    }
+  }
+
+  /** Waits until the position readout stops changing for `quietMs`. */
+  async settledSeq({ quietMs = 400, timeout = 15000 } = {}) {
+    let last = await this.seq();
+    let since = Date.now();
+    return waitFor(
+      async () => {
+        const s = await this.seq();
+        if (s !== last) {
+          last = s;
+          since = Date.now();
+          return null;
+        }
+        return Date.now() - since >= quietMs && s !== null ? { seq: s } : null;
+      },
+      { timeout, interval: 100, message: 'the position to settle' },
+    ).then((r) => r.seq);
+  }
+
+  /** A log is open: the drop zone is gone and the list shows rows and a position. */
+  async waitLoaded({ timeout = 30000 } = {}) {
+    await waitFor(
+      async () => {
+        const dz = await this.visible('drop-zone');
+        const rows = (await this.rows()).length;
+        const seq = await this.seq();
+        return !dz && rows > 0 && seq !== null;
+      },
+      { timeout, message: 'the log to open (drop zone gone, rows listed, a position shown)' },
+    );
+  }
+
+  // ---- driving -----------------------------------------------------------
+
+  /** Takes focus out of text fields so keys reach the window's shortcuts. */
+  async focusWindow() {
+    await this.s.execute(
+      `const a = document.activeElement;
+       if (a && a !== document.body && typeof a.blur === 'function') a.blur();
+       window.focus();`,
+    );
+  }
+
+  /** Presses keys (sent to the focused element) with modifiers held. */
+  async keys(keys, mods = []) {
+    await this.s.pressKeys(keys, mods);
+  }
+
+  /** Presses `key` n times in one action sequence. */
+  async repeat(key, n, mods = []) {
+    if (n > 0) await this.s.pressKeys(Array(n).fill(key), mods);
+  }
+
+  /**
+   * Moves to `target` with the keyboard, from the end of the log: End, then
+   * Shift+← for each hundred, ← for the rest, waiting for each to land.
+   */
+  async keyTo(target, total) {
+    await this.focusWindow();
+    await this.keys(Key.End);
+    await this.waitSeq(total, { message: `End to reach #${total}` });
+    const back = total - target;
+    const hundreds = Math.floor(back / 100);
+    const ones = back - hundreds * 100;
+    if (hundreds) {
+      await this.repeat(Key.ArrowLeft, hundreds, [Key.Shift]);
+      await this.waitSeq(total - hundreds * 100);
+    }
+    if (ones) await this.repeat(Key.ArrowLeft, ones);
+    await this.waitSeq(target);
+  }
+
+  /** Sets the filter input's text the way a user does: focus, select all, type. */
+  async typeFilter(text) {
+    const input = await this.s.waitForElement(tid('filter-input'));
+    await input.click();
+    await this.keys('a', [Key.Control]);
+    await this.keys(Key.Backspace);
+    if (text) await input.sendKeys(text);
+    return input;
+  }
+
+  /** Calls the drag-and-drop hook with these paths (not awaiting the open). */
+  openPaths(paths) {
+    return this.s.execute(
+      `window.__e2eOpen = { done: false, error: null };
+       Promise.resolve(window.hindsight.openPaths(arguments[0])).then(
+         () => { window.__e2eOpen.done = true; },
+         (e) => { window.__e2eOpen.done = true; window.__e2eOpen.error = String(e); });
+       return true;`,
+      paths,
+    );
+  }
+}

@@ -1,0 +1,72 @@
+// Generated from src-tauri/src/ipc.rs by ts-rs. Do not edit:
+// run `UPDATE_BINDINGS=1 cargo test -p hindsight-app bindings` instead.
+
+export type IpcError = { code: string, message: string, };
+
+export type FieldChoice = { ts: string | null, type: string | null, key: string | null, level: string | null, payload: string | null, };
+
+export type OpenRequest = { paths: Array<string>, reducer: string | null, fields: FieldChoice | null, };
+
+export type IndexProgress = { bytes: number, total_bytes: number, events: number, events_per_second: number, eta_seconds: number | null, };
+
+export type NameCount = { name: string, count: number, };
+
+export type SourceInfo = { files: Array<string>, format: string, reducer: string, events: number, errors: number, marked: number, first_ts: string | null, last_ts: string | null, 
+/**
+ * The field chosen for each slot (ts, type, key, level, payload).
+ */
+fields: FieldChoice, types: Array<NameCount>, levels: Array<NameCount>, keys: number, index_seconds: number, notes: Array<string>, };
+
+export type ListFilter = { type: string | null, key: string | null, level: string | null, text: string | null, since: string | null, until: string | null, };
+
+export type EventRow = { seq: number, line: number, ts: string | null, type: string | null, key: string | null, level: string | null, marked: boolean, };
+
+export type ListPage = { total: number, offset: number, rows: Array<EventRow>, };
+
+export type EventDetail = { seq: number, line: number, ts: string | null, type: string | null, key: string | null, level: string | null, payload: unknown, raw: string, 
+/**
+ * Why the reducer could not apply this event.
+ */
+mark: string | null, 
+/**
+ * The record held invalid UTF-8, shown with replacement characters.
+ */
+lossy: boolean, };
+
+export type TreeChild = { key: string, path: string, 
+/**
+ * object, array, string, number, boolean or null.
+ */
+kind: string, size: number, 
+/**
+ * JSON text of a scalar; empty for objects and arrays.
+ */
+preview: string, };
+
+export type TreeNode = { path: string, kind: string, size: number, offset: number, children: Array<TreeChild>, };
+
+export type Change = { 
+/**
+ * add, remove or replace.
+ */
+op: string, path: string, old: unknown, new: unknown, };
+
+export type Position = { seq: number, 
+/**
+ * The seq the diff is against: the previous event, or the pinned one.
+ */
+base: number, event: EventDetail | null, tree: TreeNode, changes: Array<Change>, };
+
+export type BlameRow = { seq: number, ts: string | null, type: string | null, old: unknown, new: unknown, };
+
+export type Hit = { seq: number, ts: string | null, type: string | null, };
+
+export type Bin = { count: number, levels: Array<number>, first_seq: number, };
+
+export type Histogram = { 
+/**
+ * "time" (start/end in ms since the epoch) or "seq".
+ */
+axis: string, start: number, end: number, bins: Array<Bin>, };
+
+export type Markers = { marked: Array<number>, errors: Array<number>, };
