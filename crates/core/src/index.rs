@@ -320,6 +320,7 @@ impl Index {
             start = Continue::load(&self.conn, &db, &self.config, keep as u64, &mut self.open_files()?)?;
         }
         let mut writer = Writer::new(&self.conn, &db)?;
+        start.full_bytes = writer.checkpoints.share_full_bytes();
         let (reader, _) = format::open_reader(path)?;
         let mut reader = reader;
         if from > 0 {
@@ -448,7 +449,9 @@ enum Item {
     Error { off: u64, line: u64, message: String },
     Notice { line: u64, message: String },
     Mark { seq: u64, message: String },
-    Checkpoint(replay::Encoded),
+    /// The state after `seq` (an O(1) clone) and the members touched since
+    /// the last checkpoint: encoded and stored on the writer's thread.
+    Checkpoint { seq: u64, state: crate::state::State, touched: crate::state::Touched },
 }
 
 struct ParseEnd {
@@ -460,6 +463,8 @@ struct ParseEnd {
 /// Where the parser thread continues from when a grown file is resumed.
 #[derive(Default)]
 struct Continue {
+    /// Size of the last full checkpoint, written by the writer's thread.
+    full_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
     types: HashMap<String, i64>,
     keys: HashMap<String, i64>,
     seq: u64,
@@ -477,7 +482,7 @@ impl Continue {
         let (at, mut state) = replay::load_checkpoint(conn, keep)?;
         let replayer = replay::Replayer { reducer: &reducer, fields: &config.fields, cx: TimeContext { default_year: config.default_year } };
         replayer.replay(conn, files, at, keep, &mut state, &mut crate::state::Touched::default())?;
-        Ok(Continue { types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))?, seq: keep, state })
+        Ok(Continue { full_bytes: Default::default(), types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))?, seq: keep, state })
     }
 }
 
@@ -513,6 +518,7 @@ fn parse_all<R: std::io::Read>(
         state: start.state,
         reducer: Reducer::MergePatch,
         checkpoints: Checkpointer::new(replay::MIN_SPACING),
+        full_bytes: start.full_bytes,
     };
     let mut sample: Option<Sample> = None;
     match known {
@@ -545,8 +551,8 @@ fn parse_all<R: std::io::Read>(
     }
     if open {
         if parser.seq > 0 && parser.checkpoints.pending() {
-            let last = parser.checkpoints.encode(parser.seq, &parser.state);
-            parser.push(Item::Checkpoint(last));
+            let touched = parser.checkpoints.take_touched();
+            parser.push(Item::Checkpoint { seq: parser.seq, state: parser.state.clone(), touched });
         }
         parser.flush();
     }
@@ -567,6 +573,7 @@ struct RecordParser {
     state: crate::state::State,
     reducer: Reducer,
     checkpoints: Checkpointer,
+    full_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl RecordParser {
@@ -574,6 +581,7 @@ impl RecordParser {
         self.fields = config.fields.clone();
         self.reducer = Reducer::parse(&config.reducer)?;
         self.checkpoints = Checkpointer::new(config.checkpoint_spacing);
+        self.checkpoints.follow_full_bytes(self.full_bytes.clone());
         Ok(())
     }
 
@@ -654,10 +662,11 @@ impl RecordParser {
                 return false;
             }
         }
-        match self.checkpoints.after_event(seq, replay::event_cost(len), &self.state) {
-            Some(encoded) => self.push(Item::Checkpoint(encoded)),
-            None => true,
+        if self.checkpoints.due(replay::event_cost(len)) {
+            let touched = self.checkpoints.take_touched();
+            return self.push(Item::Checkpoint { seq, state: self.state.clone(), touched });
         }
+        true
     }
 }
 
@@ -701,6 +710,7 @@ struct Writer<'c> {
     seq: u64,
     last_off: u64,
     in_batch: u32,
+    checkpoints: Checkpointer,
 }
 
 const BATCH: u32 = 50_000;
@@ -720,6 +730,7 @@ impl<'c> Writer<'c> {
             seq: 0,
             last_off: 0,
             in_batch: 0,
+            checkpoints: Checkpointer::new(replay::MIN_SPACING),
         })
     }
 
@@ -763,7 +774,10 @@ impl<'c> Writer<'c> {
                     .and_then(|mut s| s.execute(params![seq as i64, message]))
                     .map_err(sql(db))?;
             }
-            Item::Checkpoint(encoded) => encoded.store(self.conn).map_err(sql(db))?,
+            Item::Checkpoint { seq, state, touched } => {
+                self.checkpoints.encode_touched(seq, &state, touched).store(self.conn).map_err(sql(db))?;
+                crate::state::drop_later(state);
+            }
         }
         Ok(())
     }

@@ -281,11 +281,12 @@ pub struct Checkpointer {
     pub stored_bytes: u64,
     /// Seq of the last checkpoint written, if any.
     pub last_seq: Option<u64>,
+    shared_full_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Checkpointer {
     pub fn new(min_spacing: u64) -> Checkpointer {
-        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, written: 0, stored_bytes: 0, last_seq: None }
+        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, written: 0, stored_bytes: 0, last_seq: None, shared_full_bytes: Default::default() }
     }
 
     /// Whether events were replayed since the last checkpoint.
@@ -301,12 +302,37 @@ impl Checkpointer {
     /// the last one would cost more than loading a new one. The spacing grows
     /// with the state's size so that checkpoints stay a small part of the index.
     pub fn after_event(&mut self, seq: u64, cost: u64, state: &State) -> Option<Encoded> {
+        self.due(cost).then(|| self.encode(seq, state))
+    }
+
+    /// Adds an event's cost; true when a checkpoint is due.
+    pub fn due(&mut self, cost: u64) -> bool {
         self.cost_since += cost;
-        let spacing = self.min_spacing.max(self.full_bytes / 3);
-        if self.cost_since < spacing {
-            return None;
-        }
-        Some(self.encode(seq, state))
+        let full = self.full_bytes.max(self.shared_full_bytes.load(std::sync::atomic::Ordering::Relaxed));
+        self.cost_since >= self.min_spacing.max(full / 3)
+    }
+
+    /// Takes what was touched since the last checkpoint, for encoding
+    /// elsewhere (see [`Checkpointer::encode_touched`]).
+    pub fn take_touched(&mut self) -> Touched {
+        self.cost_since = 0;
+        std::mem::take(&mut self.touched)
+    }
+
+    /// Shares the size of the last full checkpoint with a checkpointer on
+    /// another thread that only decides when checkpoints are due.
+    pub fn share_full_bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.shared_full_bytes.clone()
+    }
+
+    pub fn follow_full_bytes(&mut self, shared: std::sync::Arc<std::sync::atomic::AtomicU64>) {
+        self.shared_full_bytes = shared;
+    }
+
+    /// Encodes a checkpoint with the touched set taken on another thread.
+    pub fn encode_touched(&mut self, seq: u64, state: &State, touched: Touched) -> Encoded {
+        self.touched = touched;
+        self.encode(seq, state)
     }
 
     /// Encodes a checkpoint of `state` after event `seq`: a delta of the
@@ -347,6 +373,7 @@ impl Checkpointer {
         let blob = zstd::bulk::compress(&json, 1).unwrap_or_default();
         if kind == FULL {
             self.full_bytes = json.len() as u64;
+            self.shared_full_bytes.store(self.full_bytes, std::sync::atomic::Ordering::Relaxed);
             self.chain_len = 0;
             self.chain_bytes = 0;
         } else {
