@@ -21,10 +21,12 @@ run: setup app cli
 	fi
 
 ## Every test: Rust (unit, property, golden, CLI, IPC bindings drift), UI unit tests, end-to-end.
-test: setup
+## The UI is built first: the app embeds ui/dist when it compiles.
+test: setup ui
 	$(CARGO) test --workspace --locked --release
 	cd ui && npm test
-	$(MAKE) e2e
+	$(CARGO) build --locked --release -p hindsight-app
+	sh scripts/e2e.sh
 
 ## The UI bundle (ui/dist), embedded into the app at compile time.
 ui: setup

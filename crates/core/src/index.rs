@@ -32,7 +32,7 @@ use std::time::{Instant, UNIX_EPOCH};
 
 /// Bump when the schema or the meaning of stored data changes: older
 /// indexes are then rebuilt.
-const SCHEMA_VERSION: &str = "3";
+const SCHEMA_VERSION: &str = "4";
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -240,6 +240,7 @@ impl Index {
             Plan::Build(_) => {
                 remove_db(&db_path);
                 let conn = open_db(&db_path)?;
+                conn.execute_batch("PRAGMA page_size = 16384;").map_err(sql(&db_path))?;
                 conn.execute_batch(SCHEMA).map_err(sql(&db_path))?;
                 conn
             }
@@ -300,7 +301,7 @@ impl Index {
         let started = Instant::now();
         let db = self.db_path.clone();
         self.conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');")
+            .execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');")
             .map_err(sql(&db))?;
         let (from, first_line) = resume.unwrap_or((0, 1));
         // What the parser continues from: names, seq and state of the kept events.
