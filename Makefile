@@ -26,7 +26,7 @@ test: setup ui
 	$(CARGO) test --workspace --locked --release
 	cd ui && npm test
 	$(CARGO) build --locked --release -p hindsight-app
-	sh scripts/e2e.sh
+	bash scripts/e2e.sh
 
 ## The UI bundle (ui/dist), embedded into the app at compile time.
 ui: setup
@@ -41,7 +41,7 @@ cli:
 
 ## End-to-end tests on the real app through tauri-driver + WebKitWebDriver under Xvfb.
 e2e: app
-	sh scripts/e2e.sh
+	bash scripts/e2e.sh
 
 ## Benchmarks on generated logs; prints a table and writes target/bench.json.
 bench: setup

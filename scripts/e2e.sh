@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:${CARGO_HOME:-$HOME/.cargo}/bin"
 
 APP="${E2E_APP:-target/release/hindsight-app}"
+shots="${E2E_SCREENSHOTS:-target/e2e-screenshots}"
 say() { printf 'e2e: %s\n' "$*" >&2; }
 
 if [ ! -x "$APP" ]; then
@@ -35,6 +36,7 @@ done
 work="$(mktemp -d "${TMPDIR:-/tmp}/hindsight-e2e-run.XXXXXX")"
 xvfb_pid=""
 driver_pid=""
+runner_pid=""
 
 stop() {
     # $1: pid of a process this script started. TERM, then KILL if it lingers.
@@ -52,6 +54,7 @@ stop() {
 cleanup() {
     local code=$?
     trap - EXIT INT TERM HUP
+    stop "$runner_pid"
     stop "$driver_pid"
     # An app a scenario started and an interrupted run left behind (the
     # runner's launcher records each app's pid under $work).
@@ -65,9 +68,13 @@ cleanup() {
         fi
     done
     stop "$xvfb_pid"
-    if [ "$code" != 0 ] && [ -s "$work/tauri-driver.log" ]; then
-        say "tauri-driver's log (last lines):"
-        tail -n 30 "$work/tauri-driver.log" >&2 || true
+    if [ -f "$work/tauri-driver.log" ]; then
+        # Kept next to the screenshots: the app's and WebKit's stderr are in it.
+        mkdir -p "$shots" && cp "$work/tauri-driver.log" "$shots/tauri-driver.log" 2>/dev/null || true
+        if [ "$code" != 0 ] && [ -s "$work/tauri-driver.log" ]; then
+            say "tauri-driver's log (last lines; all of it in $shots/tauri-driver.log):"
+            tail -n 30 "$work/tauri-driver.log" >&2 || true
+        fi
     fi
     rm -rf "$work"
     exit "$code"
@@ -80,10 +87,14 @@ trap 'exit 129' HUP
 # Settings, recent files and the index cache start empty on every run.
 export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache" XDG_DATA_HOME="$work/data"
 mkdir -p "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME"
-# Software rendering: no GPU under Xvfb or in CI containers.
-export LIBGL_ALWAYS_SOFTWARE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 WEBKIT_DISABLE_COMPOSITING_MODE=1
+# Plain software rendering, the same on every machine: no GPU, DMA-BUF or
+# accelerated compositing (with Mesa's llvmpipe the suite also passes without
+# these; they avoid blank or failing webviews on GPU drivers and in containers).
+export LIBGL_ALWAYS_SOFTWARE="${LIBGL_ALWAYS_SOFTWARE:-1}"
+export WEBKIT_DISABLE_DMABUF_RENDERER="${WEBKIT_DISABLE_DMABUF_RENDERER:-1}"
+export WEBKIT_DISABLE_COMPOSITING_MODE="${WEBKIT_DISABLE_COMPOSITING_MODE:-1}"
+# No accessibility bus to wait for; GTK on X11 (Xvfb, or the user's X display).
 export NO_AT_BRIDGE=1 GDK_BACKEND=x11
-export CI="${CI:-}"
 
 if [ -z "${DISPLAY:-}" ] || [ "${E2E_XVFB:-}" = 1 ]; then
     if ! command -v Xvfb >/dev/null 2>&1; then
@@ -120,7 +131,7 @@ if listening "$port" || listening "$((port + 1))"; then
     say "port 4444 is taken; tauri-driver listens on $port instead"
 fi
 
-tauri-driver --port "$port" --native-port "$((port + 1))" </dev/null >"$work/tauri-driver.log" 2>&1 &
+RUST_BACKTRACE=0 tauri-driver --port "$port" --native-port "$((port + 1))" </dev/null >"$work/tauri-driver.log" 2>&1 &
 driver_pid=$!
 for i in $(seq 1 150); do
     listening "$port" && listening "$((port + 1))" && break
@@ -129,6 +140,11 @@ for i in $(seq 1 150); do
 done
 listening "$port" || { say "tauri-driver is not listening on port $port after 15 s"; exit 1; }
 
+# In the background, so that a TERM or INT reaches the trap at once (bash
+# runs traps only between foreground commands, but `wait` is interruptible).
 status=0
-E2E_APP="$APP" E2E_DRIVER_URL="http://127.0.0.1:$port" E2E_TMPDIR="$work" node tests/e2e/run.mjs "$@" </dev/null || status=$?
+E2E_APP="$APP" E2E_DRIVER_URL="http://127.0.0.1:$port" E2E_TMPDIR="$work" node tests/e2e/run.mjs "$@" </dev/null &
+runner_pid=$!
+wait "$runner_pid" || status=$?
+runner_pid=""
 exit "$status"

@@ -148,6 +148,11 @@ export class App {
     await this.s.pressKeys(keys, mods);
   }
 
+  /** Types characters into whatever has focus (e.g. `/`, `?` shortcuts). */
+  async typeText(text) {
+    await this.s.typeText(text);
+  }
+
   /** Presses `key` n times in one action sequence. */
   async repeat(key, n, mods = []) {
     if (n > 0) await this.s.pressKeys(Array(n).fill(key), mods);
@@ -180,6 +185,163 @@ export class App {
     await this.keys(Key.Backspace);
     if (text) await input.sendKeys(text);
     return input;
+  }
+
+  // ---- state tree, context menu, blame, pin -------------------------------
+  //
+  // These parts have no data-testid of their own (yet); the selectors below
+  // are the UI's current markup: tree rows are `.node[data-path]` inside the
+  // state-tree hook with an expand toggle `.tw`, the context menu is
+  // `[role=menu]`, the blame panel is the aside labelled "History of a
+  // value", and the pin control is the toolbar's `button.pin`.
+
+  sel = Object.freeze({
+    treeNode: (p) => `${tid('state-tree')} [data-path="${p.replace(/["\\]/g, '\\$&')}"]`,
+    menu: '[data-testid="context-menu"], [role="menu"]',
+    menuItem: '[role="menuitem"]',
+    blamePanel: '[data-testid="blame-panel"], aside[aria-label="History of a value"]',
+    pinButton: '[data-testid="pin-button"], header button.pin',
+  });
+
+  /** JSON Pointer of a list of keys. */
+  static pointer(keys) {
+    return keys.map((k) => `/${String(k).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+  }
+
+  /** Paths of the state tree's nodes marked as changed by the current event. */
+  changedTreeKeys() {
+    return this.s.execute(
+      `return Array.from(document.querySelectorAll(arguments[0] + ' .node.changed, ' + arguments[0] + ' [data-changed="true"]'))
+         .map((n) => n.getAttribute('data-path'));`,
+      tid('state-tree'),
+    );
+  }
+
+  /**
+   * Waits for the tree row of `path` (a JSON Pointer), pressing the parent's
+   * "Load more" button while it is not among the loaded children.
+   */
+  async waitTreeRow(path, { timeout = 15000 } = {}) {
+    const parentDepth = path.split('/').length - 2; // "/a" → 0, "/a/b" → 1
+    return waitFor(
+      async () => {
+        const r = await this.s.execute(
+          `const node = document.querySelector(arguments[0]);
+           if (node) { node.scrollIntoView({ block: 'center' }); return 'found'; }
+           // The "Load more" row of the parent: indented like its children.
+           const want = (26 + arguments[1] * 14) + 'px';
+           const more = Array.from(document.querySelectorAll(arguments[2] + ' .more'))
+             .find((m) => m.style.paddingLeft === want && m.querySelector('button'));
+           if (more) { more.scrollIntoView({ block: 'center' }); more.querySelector('button').click(); return 'more'; }
+           return null;`,
+          this.sel.treeNode(path),
+          parentDepth,
+          tid('state-tree'),
+        );
+        return r === 'found' ? this.s.findElement(this.sel.treeNode(path)) : null;
+      },
+      { timeout, interval: 200, message: `the state tree row ${path}` },
+    );
+  }
+
+  /** The tree row of a key path (an array of keys), revealed by expanding its ancestors. */
+  async treeNode(keys) {
+    if (keys.length > 1) await this.expandTreePath(keys.slice(0, -1));
+    return this.waitTreeRow(App.pointer(keys));
+  }
+
+  /** Expands each node along `keys` (by clicking its toggle), waiting for its children. */
+  async expandTreePath(keys) {
+    for (let i = 1; i <= keys.length; i++) {
+      const path = App.pointer(keys.slice(0, i));
+      const node = await this.waitTreeRow(path);
+      if ((await node.attribute('aria-expanded')) !== 'true') {
+        const toggle = await node.find('.tw');
+        await toggle.click();
+      }
+      await waitFor(
+        async () =>
+          (await node.attribute('aria-expanded')) === 'true' &&
+          this.s.execute('return !!document.querySelector(arguments[0])', `${tid('state-tree')} [data-path^="${path}/"]`),
+        { message: `${path} to expand and show its children` },
+      );
+    }
+  }
+
+  /** Expands every collapsed node of the state tree (small states only), each once. */
+  async expandAll({ rounds = 8 } = {}) {
+    const done = [];
+    for (let i = 0; i < rounds; i++) {
+      const clicked = await this.s.execute(
+        `const done = new Set(arguments[1]);
+         const out = [];
+         for (const n of document.querySelectorAll(arguments[0] + ' .node[aria-expanded="false"]')) {
+           const p = n.getAttribute('data-path');
+           const t = n.querySelector('.tw');
+           if (t && !done.has(p)) { t.click(); out.push(p); }
+         }
+         return out;`,
+        tid('state-tree'),
+        done,
+      );
+      if (!clicked.length) return;
+      done.push(...clicked);
+      await waitFor(
+        () =>
+          this.s.execute(
+            `const t = document.querySelector(arguments[0]);
+             return !t.querySelector('.loading') && arguments[1].every((p) => {
+               const n = t.querySelector('[data-path="' + p.replace(/["\\\\]/g, '\\\\$&') + '"]');
+               return !n || n.getAttribute('aria-expanded') === 'true';
+             });`,
+            tid('state-tree'),
+            clicked,
+          ),
+        { message: 'expanded tree nodes to open and load' },
+      );
+    }
+  }
+
+  /** The context menu's item whose label matches `re`. */
+  async menuItem(re) {
+    return waitFor(
+      async () => {
+        const items = await this.s.findElements(`:is(${this.sel.menu}) ${this.sel.menuItem}`);
+        for (const it of items) if (re.test(await it.text())) return it;
+        return null;
+      },
+      { message: `a context menu item matching ${re}` },
+    );
+  }
+
+  /** Seqs listed by the blame panel, in order. */
+  blameSeqs() {
+    return this.s.execute(
+      `const panel = document.querySelector(arguments[0]);
+       if (!panel) return [];
+       return Array.from(panel.querySelectorAll('li')).map((li) => {
+         const d = li.querySelector('[data-seq]');
+         if (d) return Number(d.getAttribute('data-seq'));
+         const s = li.querySelector('.seq');
+         return Number((s ? s.textContent : li.textContent).replace(/^[^#\\d]*#?/, '').split(/\\s/)[0].replace(/[^\\d]/g, ''));
+       });`,
+      this.sel.blamePanel,
+    );
+  }
+
+  /** Pins A at the current position with the toolbar's pin button, or unpins when pinned. */
+  async pin() {
+    const seq = await this.seq();
+    const button = await this.s.waitForElement(this.sel.pinButton);
+    const pinned = /\d/.test(await button.text());
+    await button.click();
+    await waitFor(
+      async () => {
+        const digits = (await button.text()).replace(/[^\d]/g, '');
+        return pinned ? digits === '' : digits === String(seq);
+      },
+      { message: pinned ? 'the pin button to unpin' : `the pin button to say A = #${seq}` },
+    );
   }
 
   /** Calls the drag-and-drop hook with these paths (not awaiting the open). */

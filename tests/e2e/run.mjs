@@ -13,7 +13,7 @@
 // E2E_DRIVER_URL, E2E_SCREENSHOTS (dir), E2E_ONLY (comma-separated names),
 // E2E_TIMEOUT (seconds per scenario, default 120), E2E_KEEP_TMP=1.
 
-import { access, chmod, mkdir, mkdtemp, readFile, rm, writeFile, constants } from 'node:fs/promises';
+import { access, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile, constants } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +50,7 @@ async function writeLauncher(dir, cacheDir) {
       `XDG_CACHE_HOME=${shq(cacheDir)}`,
       'export XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME',
       `echo $$ > ${shq(path.join(dir, 'app.pid'))}`,
-      `exec ${shq(APP)} "$@"`,
+      `exec ${shq(APP)} "$@" 2>>${shq(path.join(dir, 'app.log'))}`,
       '',
     ].join('\n'),
   );
@@ -67,22 +67,14 @@ async function reapApp(dir) {
     return;
   }
   if (!pid) return;
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   const deadline = Date.now() + 5000;
-  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (alive()) {
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (alive(pid)) {
     try {
       process.kill(pid, 'SIGTERM');
     } catch {}
     await new Promise((r) => setTimeout(r, 500));
-    if (alive()) {
+    if (alive(pid)) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
@@ -90,18 +82,54 @@ async function reapApp(dir) {
   }
 }
 
-async function newSession(launcher, args) {
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/**
+ * Starts a session on the app. WebKitWebDriver waits forever for an app that
+ * died at start, so watch the launcher's pid and give up as soon as it is gone.
+ */
+async function newSession(launcher, args, dir) {
   const caps = { alwaysMatch: { 'tauri:options': { application: launcher, args } } };
   let lastError;
   for (let attempt = 1; attempt <= 2; attempt++) {
+    await rm(path.join(dir, 'app.pid'), { force: true });
+    const ctl = new AbortController();
+    const watch = setInterval(async () => {
+      try {
+        const pid = Number((await readFile(path.join(dir, 'app.pid'), 'utf8')).trim());
+        if (pid && !alive(pid)) ctl.abort(new Error('the app exited before its window opened'));
+      } catch {
+        // Not started yet.
+      }
+    }, 250);
     try {
-      return await Session.create(DRIVER, caps, { timeout: 45000 });
+      return await Session.create(DRIVER, caps, { timeout: 40000, signal: ctl.signal });
     } catch (e) {
       lastError = e;
       log(`   (session start failed, attempt ${attempt}: ${e.message})`);
+      if (ctl.signal.aborted) break;
+    } finally {
+      clearInterval(watch);
     }
   }
   throw lastError;
+}
+
+/** The last lines the app wrote to stderr in this scenario. */
+async function appLog(dir, lines = 15) {
+  try {
+    const text = (await readFile(path.join(dir, 'app.log'), 'utf8')).trimEnd();
+    return text ? text.split('\n').slice(-lines) : [];
+  } catch {
+    return [];
+  }
 }
 
 function withTimeout(promise, ms, what) {
@@ -154,23 +182,59 @@ async function main() {
   }
   const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.name)) : scenarios;
 
-  log(`e2e: ${chosen.length} scenarios · app ${path.relative(ROOT, APP)} · driver ${DRIVER} · screenshots ${path.relative(ROOT, SHOTS)}/`);
+  const shown = (p) => (p.startsWith(ROOT + path.sep) ? path.relative(ROOT, p) : p);
+  log(`e2e: ${chosen.length} scenarios · app ${shown(APP)} · driver ${DRIVER} · screenshots ${shown(SHOTS)}/`);
+  // Screenshots of an earlier run of these scenarios would mislead.
+  const stale = new Set(chosen.map((s) => s.name));
+  for (const f of await readdir(SHOTS)) {
+    if (f.endsWith('.png') && [...stale].some((n) => f === `${n}.png` || f.startsWith(`${n}-`))) await rm(path.join(SHOTS, f), { force: true });
+  }
   const results = [];
+  // When the app never starts or its UI never mounts (e.g. a binary built
+  // before ui/dist), fail the rest at once instead of waiting on each.
+  let mounted = 0;
+  let unmounted = 0;
   for (const sc of chosen) {
     const t0 = Date.now();
+    if (unmounted >= 2 && mounted === 0) {
+      results.push({ name: sc.name, ok: false, ms: 0, error: 'not run: the app did not start or its UI did not mount in the earlier scenarios', screenshot: null });
+      log(`FAIL ${sc.name} (not run: the app did not start or its UI did not mount in the earlier scenarios)`);
+      continue;
+    }
     const dir = path.join(tmp, sc.name);
     const launcher = await writeLauncher(dir, cacheDir);
-    const ctx = { root: ROOT, demoPath: DEMO, demo, fixtures, tmp: dir, log: (m) => log(`   ${m}`) };
+    const ctx = {
+      root: ROOT,
+      demoPath: DEMO,
+      demo,
+      fixtures,
+      tmp: dir,
+      log: (m) => log(`   ${m}`),
+      // An extra screenshot mid-scenario: NAME-STEP.png (best effort).
+      shot: (step) => (ctx.session ? ctx.session.screenshot(path.join(SHOTS, `${sc.name}-${step}.png`)).catch(() => {}) : undefined),
+    };
     const args = typeof sc.args === 'function' ? sc.args(ctx) : sc.args ?? [];
     let session;
     let error;
     let shot = path.join(SHOTS, `${sc.name}.png`);
     try {
-      session = await newSession(launcher, args);
+      try {
+        session = await newSession(launcher, args, dir);
+      } catch (e) {
+        unmounted++;
+        throw e;
+      }
+      ctx.session = session;
       const app = new App(session, ctx);
       await withTimeout(
         (async () => {
-          await app.ready();
+          try {
+            await app.ready();
+            mounted++;
+          } catch (e) {
+            unmounted++;
+            throw e;
+          }
           await sc.run(app, ctx);
         })(),
         LIMIT_MS,
@@ -185,6 +249,7 @@ async function main() {
       } catch (e) {
         shot = null;
         if (!error) error = new Error(`the screenshot failed: ${e.message}`);
+        else error.message += `\n(and the screenshot failed: ${e.message})`;
       }
       await session.delete();
     } else {
@@ -196,6 +261,11 @@ async function main() {
     if (error) {
       log(`FAIL ${sc.name} (${secs(ms)})`);
       for (const line of String(error.message || error).split('\n')) log(`     ${line}`);
+      const tail = await appLog(dir);
+      if (tail.length) {
+        log("     the app's stderr (last lines):");
+        for (const line of tail) log(`       ${line}`);
+      }
     } else {
       log(`ok   ${sc.name} (${secs(ms)})`);
     }

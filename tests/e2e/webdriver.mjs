@@ -105,6 +105,14 @@ export class Element {
   findAll(css) {
     return this.session.findElements(css, this);
   }
+  // The W3C command names, for readers who know them.
+  getText() {
+    return this.text();
+  }
+  getAttribute(name) {
+    return this.attribute(name);
+  }
+
   screenshot(file) {
     return this.session.cmd('GET', this.path('/screenshot')).then((b64) => writeFile(file, Buffer.from(b64, 'base64')));
   }
@@ -118,8 +126,9 @@ export class Session {
   }
 
   /** POST /session. `capabilities` is the W3C `{alwaysMatch: …}` object. */
-  static async create(base, capabilities, { timeout = 60000 } = {}) {
-    const value = await request(base, 'POST', '/session', { capabilities }, timeout);
+  /** `signal` aborts the wait (e.g. when the app died before its window opened). */
+  static async create(base, capabilities, { timeout = 60000, signal } = {}) {
+    const value = await request(base, 'POST', '/session', { capabilities }, timeout, signal);
     return new Session(base, value.sessionId, value.capabilities);
   }
 
@@ -133,6 +142,21 @@ export class Session {
     } catch {
       // The app may already be gone; nothing left to clean up.
     }
+  }
+
+  // The W3C command names, for readers who know them.
+  deleteSession() {
+    return this.delete();
+  }
+  executeScript(script, ...args) {
+    return this.execute(script, ...args);
+  }
+  /** The first element with this `data-testid`. */
+  findByTestId(name) {
+    return this.findElement(tid(name));
+  }
+  findAllByTestId(name) {
+    return this.findElements(tid(name));
   }
 
   setTimeouts(t) {
@@ -278,20 +302,53 @@ export class Session {
     await this.releaseActions().catch(() => {});
   }
 
-  /** A right-click (button 2) on the element's centre: opens a context menu. */
-  async contextClick(el) {
+  /**
+   * A right-click (button 2) on the element (offset from its centre): opens
+   * a context menu. WebKitWebDriver turns a button-2 pointerUp into a
+   * button-0 mouseup and a left `click` on the element; ending the action
+   * with "release actions" instead sends no such stray click.
+   */
+  async contextClick(el, { x = 0, y = 0 } = {}) {
     await this.pointer([
-      { type: 'pointerMove', duration: 0, origin: el.ref, x: 0, y: 0 },
+      { type: 'pointerMove', duration: 0, origin: el.ref, x: Math.round(x), y: Math.round(y) },
       { type: 'pointerDown', button: 2 },
-      { type: 'pointerUp', button: 2 },
     ]);
     await this.releaseActions().catch(() => {});
   }
 
+  /**
+   * WebKitGTK takes a screenshot after the page's next presentation update;
+   * a page with nothing to repaint never has one and the command hangs. So
+   * repaint one transparent corner pixel every frame for a moment first.
+   */
+  nudgeRepaint(ms = 3000) {
+    return this.execute(
+      `const d = document.createElement('div');
+       d.setAttribute('aria-hidden', 'true');
+       d.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647;background:rgba(0,0,0,0.01)';
+       document.documentElement.appendChild(d);
+       let n = 0;
+       const end = performance.now() + arguments[0];
+       const tick = () => {
+         n++;
+         d.style.background = n % 2 ? 'rgba(0,0,0,0.02)' : 'rgba(0,0,0,0.01)';
+         if (performance.now() < end) requestAnimationFrame(tick); else d.remove();
+       };
+       requestAnimationFrame(tick);`,
+      ms,
+    );
+  }
+
   async screenshot(file) {
+    await this.nudgeRepaint().catch(() => {});
     const b64 = await this.cmd('GET', '/screenshot', undefined, 30000);
     await writeFile(file, Buffer.from(b64, 'base64'));
   }
+}
+
+/** POST /session: a new session (the app starts). */
+export function newSession(base, capabilities, opts) {
+  return Session.create(base, capabilities, opts);
 }
 
 function toWire(v) {
@@ -310,9 +367,23 @@ function fromWire(session) {
   return conv;
 }
 
-async function request(base, method, path, body, timeout) {
+const SLOW_MS = Number(process.env.E2E_SLOW_MS || 0);
+
+async function request(base, method, path, body, timeout, signal) {
+  const started = Date.now();
+  try {
+    return await send(base, method, path, body, timeout, signal);
+  } finally {
+    const ms = Date.now() - started;
+    if (SLOW_MS && ms >= SLOW_MS) process.stderr.write(`   [slow webdriver call: ${method} ${path.replace(/^\/session\/[^/]+/, '')} took ${ms} ms]\n`);
+  }
+}
+
+async function send(base, method, path, body, timeout, signal) {
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), timeout);
+  const onAbort = () => ctl.abort();
+  signal?.addEventListener('abort', onAbort);
   let res;
   try {
     res = await fetch(base + path, {
@@ -322,10 +393,12 @@ async function request(base, method, path, body, timeout) {
       signal: ctl.signal,
     });
   } catch (e) {
+    if (signal?.aborted) throw new WebDriverError(method, path, 0, { error: 'aborted', message: String(signal.reason?.message ?? signal.reason ?? 'aborted') });
     if (e.name === 'AbortError') throw new WebDriverError(method, path, 0, { error: 'timeout', message: `no answer in ${timeout} ms` });
     throw new WebDriverError(method, path, 0, { error: 'connection', message: e.cause?.message ?? e.message });
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
   const text = await res.text();
   let json;

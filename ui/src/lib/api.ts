@@ -1,0 +1,113 @@
+// Typed wrappers over the Tauri commands of src-tauri/src/commands.rs.
+// Argument names are camelCase on this side (Tauri maps them to the Rust
+// snake_case names). The engine computes everything; these only ask.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  BlameRow,
+  Change,
+  FieldChoice,
+  Hit,
+  Histogram,
+  IndexProgress,
+  IpcError,
+  ListFilter,
+  ListPage,
+  Markers,
+  OpenRequest,
+  Position,
+  SourceInfo,
+  TreeNode,
+} from './ipc-types';
+
+export type {
+  BlameRow,
+  Change,
+  FieldChoice,
+  Hit,
+  Histogram,
+  IndexProgress,
+  IpcError,
+  ListFilter,
+  ListPage,
+  Markers,
+  OpenRequest,
+  Position,
+  SourceInfo,
+  TreeNode,
+};
+export type { Bin, EventDetail, EventRow, NameCount, TreeChild } from './ipc-types';
+
+/** Opens files (indexing them as needed); progress arrives on `onProgress`. */
+export function open(
+  paths: string[],
+  onProgress: (p: IndexProgress) => void,
+  opts: { reducer?: string | null; fields?: FieldChoice | null } = {},
+): Promise<SourceInfo> {
+  const channel = new Channel<IndexProgress>();
+  channel.onmessage = onProgress;
+  const request: OpenRequest = { paths, reducer: opts.reducer ?? null, fields: opts.fields ?? null };
+  return invoke<SourceInfo>('open', { request, onProgress: channel });
+}
+
+/** Files given on the command line (taken once). */
+export const initialFiles = (): Promise<string[]> => invoke('initial_files');
+
+/** Recently opened files, newest first. */
+export const recentFiles = (): Promise<string[]> => invoke('recent_files');
+
+/** The error sentence for a reducer spec, or null when it is valid. */
+export const checkReducer = (spec: string): Promise<string | null> => invoke('check_reducer', { spec });
+
+/** Rows `offset .. offset + limit` of the events passing `filter`. */
+export const list = (filter: ListFilter, offset: number, limit: number): Promise<ListPage> =>
+  invoke('list', { filter, offset, limit });
+
+/** The row index, under `filter`, of the first event at or after `seq`. */
+export const listIndex = (filter: ListFilter, seq: number): Promise<number> => invoke('list_index', { filter, seq });
+
+/** Event, state-tree root page and changes at one scrubber position. */
+export const position = (seq: number, pin: number | null, treeLimit: number): Promise<Position> =>
+  invoke('position', { seq, pin, treeLimit });
+
+/** One page of one level of the state tree after event `seq`. */
+export const treeNode = (seq: number, path: string, offset: number, limit: number): Promise<TreeNode> =>
+  invoke('tree_node', { seq, path, offset, limit });
+
+/** The changes turning the state after `a` into the state after `b`. */
+export const diff = (a: number, b: number): Promise<Change[]> => invoke('diff', { a, b });
+
+/** Every event that changed the value at `path`. */
+export const blame = (path: string): Promise<BlameRow[]> => invoke('blame', { path });
+
+/** Events at which a jq predicate over the state turns true. */
+export const find = (expr: string, all: boolean): Promise<Hit[]> => invoke('find', { expr, all });
+
+/** Event density for the timeline; `start`/`end` in the axis' unit (ms or seq). */
+export const histogram = (bins: number, start: number | null, end: number | null): Promise<Histogram> =>
+  invoke('histogram', { bins, start, end });
+
+/** Marked events and parse-error positions. */
+export const markers = (): Promise<Markers> => invoke('markers');
+
+/** The next or previous event of the same type (or key) as `seq`. */
+export const neighbor = (seq: number, byKey: boolean, forward: boolean): Promise<number | null> =>
+  invoke('neighbor', { seq, byKey, forward });
+
+/** The first event after `seq` that changes the value at `path`. */
+export const nextChange = (path: string, seq: number): Promise<number | null> => invoke('next_change', { path, seq });
+
+/** The last event at or before a time (ms since the epoch). */
+export const seqAtTime = (ms: number): Promise<number> => invoke('seq_at_time', { ms });
+
+function isIpcError(e: unknown): e is IpcError {
+  return typeof e === 'object' && e !== null && typeof (e as IpcError).message === 'string' && 'code' in e;
+}
+
+/** The one readable sentence to show for a failure: never a stack trace. */
+export function errorMessage(e: unknown): string {
+  if (isIpcError(e)) return e.message;
+  if (typeof e === 'string') return e;
+  if (e instanceof Error) return e.message.split('\n')[0] || 'Something went wrong.';
+  return 'Something went wrong; try again.';
+}

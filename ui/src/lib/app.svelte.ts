@@ -1,0 +1,605 @@
+// The window's state and the actions on it. Everything shown comes from the
+// engine through `api`; this keeps what was asked and what came back.
+
+import * as api from './api';
+import type { BlameRow, FieldChoice, IndexProgress, ListFilter, Markers, Position, SourceInfo, TreeChild } from './api';
+import { errorMessage } from './api';
+import { LatestOnly } from './latest';
+import { PageCache } from './pages';
+import { dueEvents, epsSteps, type Speed } from './playback';
+import { formatValue, parseTsMs } from './format';
+import {
+  PAGE,
+  changedPaths,
+  fromPage,
+  limitFor,
+  mergePage,
+  isContainer,
+  nextPage,
+  outsideChanged,
+  parentPath,
+  pathsToFetch,
+  unescapeToken,
+  type Loaded,
+} from './tree';
+
+export const EMPTY_FILTER: ListFilter = { type: null, key: null, level: null, text: null, since: null, until: null };
+
+export function filterActive(f: ListFilter): boolean {
+  return Object.values(f).some((v) => v !== null && v !== '');
+}
+
+function sameFiles(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+interface PositionAsk {
+  seq: number;
+  pin: number | null;
+}
+
+interface PositionAnswer {
+  pos: Position;
+  tree: Loaded;
+  outside: TreeChild[];
+}
+
+export class HindsightApp {
+  info = $state.raw<SourceInfo | null>(null);
+  opening = $state(false);
+  openingPaths = $state.raw<string[]>([]);
+  progress = $state.raw<IndexProgress | null>(null);
+  error = $state<string | null>(null);
+  notice = $state<string | null>(null);
+  recent = $state.raw<string[]>([]);
+  dragging = $state(false);
+
+  /** The scrubber: moves at once; `position` follows. */
+  seq = $state(0);
+  position = $state.raw<Position | null>(null);
+  pin = $state<number | null>(null);
+
+  filter = $state.raw<ListFilter>(EMPTY_FILTER);
+  /** Bumped whenever the list cache changes (the list and timeline redraw). */
+  listVersion = $state(0);
+  /** Rows passing the filter; -1 while unknown. */
+  listTotal = $state(-1);
+  readonly list = new PageCache(200, 64);
+
+  tree = $state.raw<Loaded>(new Map());
+  /** Changed top-level members the loaded root page does not show. */
+  outside = $state.raw<TreeChild[]>([]);
+  treeSeq = $state(0);
+  expanded = $state.raw<ReadonlySet<string>>(new Set());
+  changed = $derived(changedPaths(this.position?.changes ?? []));
+
+  markers = $state.raw<Markers | null>(null);
+  blame = $state.raw<{ path: string; rows: BlameRow[] | null; error: string | null } | null>(null);
+
+  playing = $state(false);
+  speed = $state.raw<Speed>({ mode: 'eps', n: 10 });
+  helpOpen = $state(false);
+
+  /** Set by the filter bar so `/` can focus it. */
+  filterInput: HTMLInputElement | null = null;
+
+  private generation = 0;
+  private queuedOpen: { paths: string[]; opts: OpenOpts } | null = null;
+  private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  private treeFetching = new Set<string>();
+
+  private readonly positions = new LatestOnly<PositionAsk, PositionAnswer>({
+    intermediate: true,
+    run: (ask) => this.fetchPosition(ask),
+    onResult: ({ pos, tree, outside }) => {
+      this.position = pos;
+      this.tree = tree;
+      this.outside = outside;
+      this.treeSeq = pos.seq;
+      void this.fillExpanded();
+    },
+    onError: (e) => this.fail(e),
+  });
+
+  get events(): number {
+    return this.info?.events ?? 0;
+  }
+
+  get minSeq(): number {
+    return this.events > 0 ? 1 : 0;
+  }
+
+  get hasTime(): boolean {
+    return !!this.info?.first_ts;
+  }
+
+  fail(e: unknown): void {
+    this.error = errorMessage(e);
+  }
+
+  say(text: string): void {
+    this.notice = text;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => (this.notice = null), 3500);
+  }
+
+  // ---- opening ---------------------------------------------------------
+
+  /** Opens files: the one path drops, the dialog, recent files and e2e tests use. */
+  async openPaths(paths: string[], opts: OpenOpts = {}): Promise<void> {
+    const list = paths.filter((p) => typeof p === 'string' && p.length > 0);
+    if (!list.length) return;
+    if (this.opening) {
+      // The engine indexes one request at a time; open the newest next.
+      this.queuedOpen = { paths: list, opts };
+      return;
+    }
+    this.stop();
+    const gen = ++this.generation;
+    this.opening = true;
+    this.openingPaths = list;
+    this.progress = null;
+    this.error = null;
+    try {
+      const info = await api.open(
+        list,
+        (p) => {
+          if (gen === this.generation) this.progress = p;
+        },
+        opts,
+      );
+      if (gen !== this.generation) return;
+      const same = this.info !== null && sameFiles(this.info.files, info.files);
+      this.positions.reset();
+      this.info = info;
+      this.position = null;
+      this.tree = new Map();
+      this.outside = [];
+      this.treeFetching.clear();
+      this.markers = null;
+      this.blame = null;
+      if (!same) {
+        this.expanded = new Set();
+        this.pin = null;
+        this.filter = EMPTY_FILTER;
+      } else if (this.pin !== null && this.pin > info.events) {
+        this.pin = null;
+      }
+      this.resetList();
+      const start = same ? Math.min(Math.max(this.seq, this.minSeq), info.events) : this.minSeq;
+      this.goTo(start);
+      api.markers().then(
+        (m) => gen === this.generation && (this.markers = m),
+        (e) => this.fail(e),
+      );
+      api.recentFiles().then((r) => (this.recent = r), () => {});
+    } catch (e) {
+      if (gen === this.generation) this.fail(e);
+    } finally {
+      if (gen === this.generation) {
+        this.opening = false;
+        this.progress = null;
+      }
+      const next = this.queuedOpen;
+      this.queuedOpen = null;
+      if (next) void this.openPaths(next.paths, next.opts);
+    }
+  }
+
+  /** Opens the same files again with another reducer or other fields. */
+  reopen(opts: OpenOpts): Promise<void> {
+    if (!this.info) return Promise.resolve();
+    return this.openPaths(this.info.files, opts);
+  }
+
+  // ---- moving ----------------------------------------------------------
+
+  clampSeq(seq: number): number {
+    if (!Number.isFinite(seq)) return this.seq;
+    return Math.min(this.events, Math.max(this.minSeq, Math.round(seq)));
+  }
+
+  /** Moves the scrubber; the position follows, latest request only. */
+  goTo(seq: number): void {
+    if (!this.info) return;
+    const s = this.clampSeq(seq);
+    this.seq = s;
+    this.positions.request({ seq: s, pin: this.pin });
+  }
+
+  step(delta: number): void {
+    this.goTo(this.seq + delta);
+  }
+
+  start(): void {
+    this.goTo(this.minSeq);
+  }
+
+  end(): void {
+    this.goTo(this.events);
+  }
+
+  togglePin(): void {
+    if (!this.info) return;
+    this.pin = this.pin === null ? this.seq : null;
+    this.positions.request({ seq: this.seq, pin: this.pin });
+  }
+
+  async neighbor(byKey: boolean, forward: boolean): Promise<void> {
+    if (!this.info || this.seq < 1) return;
+    try {
+      const s = await api.neighbor(this.seq, byKey, forward);
+      if (s === null) {
+        this.say(`No ${forward ? 'later' : 'earlier'} event with the same ${byKey ? 'key' : 'type'}.`);
+      } else {
+        this.goTo(s);
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Next or previous event passing the filter (a plain step without one). */
+  async nextMatch(forward: boolean): Promise<void> {
+    if (!this.info) return;
+    if (!filterActive(this.filter)) {
+      this.step(forward ? 1 : -1);
+      return;
+    }
+    const f = this.filter;
+    try {
+      let idx: number;
+      if (forward) {
+        idx = await api.listIndex(f, this.seq + 1);
+      } else {
+        idx = (await api.listIndex(f, this.seq)) - 1;
+      }
+      if (idx < 0) {
+        this.say('No earlier event matches the filter.');
+        return;
+      }
+      const page = await api.list(f, idx, 1);
+      const row = page.rows[0];
+      if (!row) this.say(`No ${forward ? 'later' : 'earlier'} event matches the filter.`);
+      else this.goTo(row.seq);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async nextChangeOf(path: string): Promise<void> {
+    try {
+      const s = await api.nextChange(path, this.seq);
+      if (s === null) this.say(`No later change of ${path || '/'}.`);
+      else this.goTo(s);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async openBlame(path: string): Promise<void> {
+    this.blame = { path, rows: null, error: null };
+    try {
+      const rows = await api.blame(path);
+      if (this.blame?.path === path) this.blame = { path, rows, error: null };
+    } catch (e) {
+      if (this.blame?.path === path) this.blame = { path, rows: [], error: errorMessage(e) };
+    }
+  }
+
+  // ---- playback --------------------------------------------------------
+
+  private raf = 0;
+  private lastFrame = 0;
+  private carry = 0;
+  private clock = 0;
+  private upcoming: { seq: number; t: number | null }[] = [];
+  private upcomingFrom = -1;
+  private fetchingUpcoming = false;
+  private playedSeq = -1;
+  private playEpoch = 0;
+
+  togglePlay(): void {
+    if (this.playing) this.stop();
+    else this.play();
+  }
+
+  play(): void {
+    if (!this.info || this.events === 0) return;
+    if (this.seq >= this.events) this.goTo(this.minSeq);
+    this.playing = true;
+    this.carry = 0;
+    this.playedSeq = -1;
+    this.lastFrame = performance.now();
+    this.raf = requestAnimationFrame((t) => this.frame(t));
+  }
+
+  stop(): void {
+    this.playing = false;
+    cancelAnimationFrame(this.raf);
+  }
+
+  setSpeed(s: Speed): void {
+    this.speed = s;
+    this.playedSeq = -1;
+  }
+
+  private frame(now: number): void {
+    if (!this.playing) return;
+    const dt = now - this.lastFrame;
+    this.lastFrame = now;
+    const s = this.speed;
+    if (s.mode === 'eps') {
+      const { steps, carry } = epsSteps(s.n, dt, this.carry);
+      this.carry = carry;
+      if (steps > 0) this.goTo(this.seq + steps);
+    } else {
+      this.realtimeFrame(dt, s.factor);
+    }
+    if (this.seq >= this.events) {
+      this.stop();
+      return;
+    }
+    this.raf = requestAnimationFrame((t) => this.frame(t));
+  }
+
+  private realtimeFrame(dt: number, factor: number): void {
+    if (this.playedSeq !== this.seq) {
+      // Started, or the user moved the scrubber: start the clock here.
+      this.upcoming = [];
+      this.upcomingFrom = -1;
+      this.clock = NaN;
+      this.playedSeq = this.seq;
+      this.playEpoch++;
+    }
+    if (this.upcoming.length < 50) void this.fetchUpcoming();
+    if (!this.upcoming.length) return;
+    if (!Number.isFinite(this.clock)) {
+      // The clock starts at the current event's time (or the next one's).
+      const cur = this.position?.seq === this.seq ? parseTsMs(this.position.event?.ts) : null;
+      this.clock = cur ?? this.upcoming.find((u) => u.t !== null)?.t ?? 0;
+    }
+    this.clock += Math.min(dt, 250) * factor;
+    const { due, clock } = dueEvents(
+      this.clock,
+      this.upcoming.map((u) => u.t),
+      factor,
+    );
+    this.clock = clock;
+    if (due > 0) {
+      const target = this.upcoming[due - 1].seq;
+      this.upcoming = this.upcoming.slice(due);
+      this.goTo(target);
+      this.playedSeq = this.seq;
+    }
+  }
+
+  private async fetchUpcoming(): Promise<void> {
+    if (this.fetchingUpcoming) return;
+    const after = this.upcoming.length ? this.upcoming[this.upcoming.length - 1].seq : this.seq;
+    if (after >= this.events || after === this.upcomingFrom) return;
+    this.fetchingUpcoming = true;
+    this.upcomingFrom = after;
+    const epoch = this.playEpoch;
+    try {
+      // Unfiltered rows: row index i is event i + 1.
+      const page = await api.list(EMPTY_FILTER, after, 500);
+      if (epoch === this.playEpoch) {
+        this.upcoming = this.upcoming.concat(page.rows.map((r) => ({ seq: r.seq, t: parseTsMs(r.ts) })));
+      }
+    } catch (e) {
+      this.fail(e);
+      this.stop();
+    } finally {
+      this.fetchingUpcoming = false;
+    }
+  }
+
+  // ---- event list ------------------------------------------------------
+
+  setFilter(f: ListFilter): void {
+    this.filter = f;
+    this.resetList();
+  }
+
+  private resetList(): void {
+    this.list.clear();
+    this.listTotal = filterActive(this.filter) ? -1 : this.events;
+    this.listVersion++;
+  }
+
+  private listInflight = 0;
+  private listWanted: [number, number] | null = null;
+
+  /**
+   * Fetches list pages (for the visible rows) that are missing. At most two
+   * page requests run at once; while they do, only the newest wanted range
+   * is remembered, so a fast scrub never queues stale pages.
+   */
+  ensureRows(first: number, last: number): void {
+    if (!this.info) return;
+    const f = this.filter;
+    const gen = this.generation;
+    const missing = this.list.missing(first, last);
+    if (!missing.length) return;
+    const slots = 2 - this.listInflight;
+    if (slots <= 0) {
+      this.listWanted = [first, last];
+      return;
+    }
+    // The pages nearest the middle of the view first.
+    const mid = Math.floor((first + last) / 2 / this.list.pageSize);
+    missing.sort((a, b) => Math.abs(a - mid) - Math.abs(b - mid));
+    if (missing.length > slots) this.listWanted = [first, last];
+    for (const p of missing.slice(0, slots)) {
+      this.list.asking(p);
+      this.listInflight++;
+      api
+        .list(f, p * this.list.pageSize, this.list.pageSize)
+        .then(
+          (page) => {
+            if (f !== this.filter || gen !== this.generation) {
+              this.list.failed(p);
+              return;
+            }
+            this.list.put(p, page.rows, page.total);
+            this.listTotal = page.total;
+            this.listVersion++;
+          },
+          (e) => {
+            this.list.failed(p);
+            if (f !== this.filter || gen !== this.generation) return;
+            this.fail(e);
+          },
+        )
+        .finally(() => {
+          this.listInflight--;
+          const wanted = this.listWanted;
+          this.listWanted = null;
+          if (wanted) this.ensureRows(wanted[0], wanted[1]);
+        });
+    }
+  }
+
+  /** Seqs of filter matches known so far (timeline hit markers). */
+  hitSeqs(): number[] {
+    return filterActive(this.filter) ? this.list.knownSeqs() : [];
+  }
+
+  // ---- state tree ------------------------------------------------------
+
+  private async fetchPosition(ask: PositionAsk): Promise<PositionAnswer> {
+    const prev = this.tree;
+    const pos = await api.position(ask.seq, ask.pin, limitFor(prev.get('')?.children.length));
+    const tree: Loaded = new Map([['', fromPage(pos.tree)]]);
+    const failed = new Set<string>();
+    // Changed members beyond the loaded root page are fetched on their own.
+    const tops = outsideChanged(pos.changes, tree.get(''));
+    const topPages = await Promise.all(
+      tops.map((p) => api.treeNode(ask.seq, p, 0, limitFor(prev.get(p)?.children.length)).catch(() => null)),
+    );
+    const outside: TreeChild[] = [];
+    topPages.forEach((page, i) => {
+      if (!page) return;
+      const path = tops[i];
+      const scalar = !isContainer(page.kind);
+      const change = pos.changes.find((c) => c.path === path);
+      outside.push({
+        key: unescapeToken(path.slice(1)),
+        path,
+        kind: page.kind,
+        size: page.size,
+        preview: scalar && change ? formatValue(change.new ?? null, 300) : '',
+      });
+      if (!scalar) tree.set(path, fromPage(page));
+    });
+    // Expanded nodes are loaded again for the new seq, one depth at a time.
+    for (let round = 0; round < 64; round++) {
+      const todo = pathsToFetch(this.expanded, tree).filter((p) => !failed.has(p));
+      if (!todo.length) break;
+      const pages = await Promise.all(
+        todo.map((p) => api.treeNode(ask.seq, p, 0, limitFor(prev.get(p)?.children.length)).catch(() => null)),
+      );
+      pages.forEach((page, i) => {
+        if (page) tree.set(todo[i], fromPage(page));
+        else failed.add(todo[i]);
+      });
+    }
+    return { pos, tree, outside };
+  }
+
+  /** Loads expanded nodes that are not loaded yet at the shown seq. */
+  private async fillExpanded(): Promise<void> {
+    const seq = this.treeSeq;
+    for (let round = 0; round < 64; round++) {
+      const todo = pathsToFetch(this.expanded, this.tree).filter((p) => !this.treeFetching.has(`${seq}:${p}`));
+      if (!todo.length) return;
+      todo.forEach((p) => this.treeFetching.add(`${seq}:${p}`));
+      const pages = await Promise.all(todo.map((p) => api.treeNode(seq, p, 0, PAGE).catch((e) => (this.fail(e), null))));
+      todo.forEach((p) => this.treeFetching.delete(`${seq}:${p}`));
+      if (this.treeSeq !== seq) return;
+      const next = new Map(this.tree);
+      pages.forEach((page, i) => {
+        if (page) next.set(todo[i], fromPage(page));
+      });
+      this.tree = next;
+      if (pages.some((p) => p === null)) return;
+    }
+  }
+
+  toggle(path: string): void {
+    const next = new Set(this.expanded);
+    if (next.has(path)) next.delete(path);
+    else next.add(path);
+    this.expanded = next;
+    void this.fillExpanded();
+  }
+
+  /** A path the state tree should scroll to once it shows (then cleared). */
+  revealPath = $state<string | null>(null);
+
+  /** Expands every ancestor of `path` so it shows in the tree. */
+  reveal(path: string): void {
+    this.revealPath = path;
+    setTimeout(() => {
+      if (this.revealPath === path) this.revealPath = null;
+    }, 3000);
+    const next = new Set(this.expanded);
+    let p = parentPath(path);
+    while (p !== null && p !== '') {
+      next.add(p);
+      p = parentPath(p);
+    }
+    this.expanded = next;
+    void this.fillExpanded();
+  }
+
+  collapseAll(): void {
+    this.expanded = new Set();
+  }
+
+  async loadMore(path: string): Promise<void> {
+    const seq = this.treeSeq;
+    const node = this.tree.get(path);
+    if (!node) return;
+    const want = nextPage(node);
+    if (!want) return;
+    const key = `${seq}:more:${path}:${want.offset}`;
+    if (this.treeFetching.has(key)) return;
+    this.treeFetching.add(key);
+    try {
+      const page = await api.treeNode(seq, path, want.offset, want.limit);
+      if (this.treeSeq !== seq) return;
+      const cur = this.tree.get(path);
+      if (!cur) return;
+      this.tree = new Map(this.tree).set(path, mergePage(cur, page));
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.treeFetching.delete(key);
+    }
+  }
+
+  // ---- start -----------------------------------------------------------
+
+  async init(): Promise<void> {
+    try {
+      this.recent = await api.recentFiles();
+    } catch {
+      this.recent = [];
+    }
+    try {
+      const files = await api.initialFiles();
+      if (files.length) await this.openPaths(files);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+}
+
+export interface OpenOpts {
+  reducer?: string | null;
+  fields?: FieldChoice | null;
+}
+
+export const app = new HindsightApp();

@@ -1,0 +1,57 @@
+// The desktop side: the native open dialog and files dropped on the window.
+// Both end in `app.openPaths`, the same function `window.hindsight` exposes.
+
+import { open as openDialog } from '@tauri-apps/plugin-dialog';
+import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { app } from './app.svelte';
+
+/** Ctrl+O / the Open button: the native dialog, several files allowed. */
+export async function chooseFiles(): Promise<void> {
+  try {
+    const picked = await openDialog({
+      multiple: true,
+      directory: false,
+      title: 'Open event logs',
+      filters: [
+        { name: 'Event logs', extensions: ['jsonl', 'ndjson', 'json', 'log', 'csv', 'tsv', 'txt', 'gz', 'zst'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    if (!picked) return;
+    await app.openPaths(Array.isArray(picked) ? picked : [picked]);
+  } catch (e) {
+    app.fail(e);
+  }
+}
+
+/** Listens for files dragged onto the window; returns the unlisten function. */
+export async function listenForDrops(): Promise<() => void> {
+  try {
+    return await getCurrentWebview().onDragDropEvent((event) => {
+      const p = event.payload;
+      if (p.type === 'enter' || p.type === 'over') {
+        app.dragging = true;
+      } else if (p.type === 'leave') {
+        app.dragging = false;
+      } else if (p.type === 'drop') {
+        app.dragging = false;
+        // Several files dropped together are one source.
+        if (p.paths.length) void app.openPaths(p.paths);
+      }
+    });
+  } catch {
+    // Not inside the desktop shell (e.g. a plain browser): no drops.
+    return () => {};
+  }
+}
+
+declare global {
+  interface Window {
+    hindsight?: { openPaths(paths: string[]): Promise<void> };
+  }
+}
+
+/** The hook end-to-end tests use: the same code path a drop takes. */
+export function exposeHook(): void {
+  window.hindsight = { openPaths: (paths: string[]) => app.openPaths(paths) };
+}
