@@ -18,10 +18,19 @@
 //!   the time budget as spent, when the worker's stack use (measured from the address of a
 //!   local; no `unsafe`) passes [`STACK_LIMIT_BYTES`], or when the value passing through is
 //!   longer than [`MAX_STRING_BYTES`] / [`MAX_COLLECTION_LEN`] or nested deeper than
-//!   [`MAX_VALUE_DEPTH`] along a cheap probe of its first and last children. A tripped guard
+//!   [`MAX_VALUE_DEPTH`] along a cheap probe of its first and last children (see the known
+//!   limits), or, in a path expression, when the path is longer than [`MAX_VALUE_DEPTH`]
+//!   steps (jaq drops paths by recursion). A tripped guard
 //!   raises jaq's `halt` exception, which `try` and `?` cannot catch, so the evaluation
 //!   unwinds at once and ends in [`JqError::Budget`]; the guard also stays tripped until the
 //!   evaluation ends.
+//! * **Recursion.** A definition that calls itself is guarded more: the guard also probes its
+//!   `$` parameters, the arguments of calls to it are guarded (a closure made of closures, as
+//!   in `def f(g): f([g])`, is evaluated by recursion without entering a definition), and if
+//!   it has a filter parameter, no call to it is a tail call. jaq runs tail calls in constant
+//!   stack, so tail calls carrying a closure (`def f(g): f(g)`) or a deepening value would
+//!   pile up a chain in the heap that jaq later drops or evaluates by recursion, overflowing
+//!   any stack; as ordinary calls they use stack, which the guard measures.
 //! * **Replaced built-ins.** `range/3` runs the guard per value; `fromjson` refuses text
 //!   nested deeper than [`MAX_VALUE_DEPTH`] (jaq's parser recurses); `*` and `*=` refuse a
 //!   string repetition longer than [`MAX_STRING_BYTES`] (a failed allocation would abort).
@@ -51,6 +60,13 @@
 //!   `input`, `$__loc__` are not defined.
 //! * `halt` and `halt_error` are reported as [`JqError::Runtime`]; they never exit the process.
 //! * The empty expression is a compile error (jq would read it as `.`).
+//! * Recursion through a definition with a filter parameter (`def f(g): … f(…) …`) gets no
+//!   tail calls: like any recursion that is not a tail call, it stops with "its recursion
+//!   went too deep" after some thousands of levels (around twenty thousand in a release
+//!   build, a few thousand in a debug one). Definitions with only `$` parameters keep jaq's
+//!   tail calls: `def f($n): if $n > 0 then f($n - 1) end; f(1e6)` runs in constant stack,
+//!   and so do the standard loops (`repeat`, `while`, `until`, `recurse`, `range`, `limit`,
+//!   `reduce`, `foreach`).
 //! * Each live program holds one idle thread; a call costs a thread hand-over of a few
 //!   microseconds on top of the evaluation, which [`JqProgram::reduce_all`] pays once per batch.
 //!
@@ -62,15 +78,26 @@
 //! * Memory is bounded only through time and the size limits above: collecting with
 //!   `[range(1e12)]` can take several hundred megabytes per second of budget, and a built-in
 //!   that expands a shared value can exhaust memory (an allocation failure aborts the process).
-//! * The depth probe looks at up to four children at each end of every array and object; a
-//!   value deepened only through children in the middle of longer arrays escapes it, and jaq
-//!   recurses when it drops or compares such a value.
+//! * The depth probe looks at up to four children at each end of every array and object, and
+//!   searches every container among them, up to 65 536 containers per guard; past that it
+//!   follows a single path (at each level the first container among them, the last child
+//!   first). A value deepened only through children in the middle of longer arrays or
+//!   objects (`reduce range(1e6) as $i (0; [1, 1, 1, 1, 1, ., 1, 1, 1, 1, 1])`), or hidden
+//!   behind that many containers, escapes it, and jaq recurses when it drops, compares or
+//!   serialises such a value: a few hundred thousand levels can overflow the worker's stack
+//!   and abort the process. Looking at every child on every guard would make loops over
+//!   large values quadratic. The search itself takes time in proportion to the containers
+//!   searched: a loop deepening a value kept inside another (`.list = {next: .list, item:
+//!   {…}}`) slows down quadratically until the depth limit stops it (one carried as `.` or
+//!   a `$` parameter is found in a small cache of the values the guard saw last).
 //! * A worker reserves [`WORKER_STACK_BYTES`] of address space; under strict overcommit
 //!   (`vm.overcommit_memory=2`) that is committed memory.
 //! * A panic inside jaq is caught and reported as [`JqError::Runtime`], but the process's panic
 //!   hook still runs (by default it prints to stderr).
 
-use std::cell::{Cell, OnceCell};
+use std::any::Any;
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -98,6 +125,12 @@ pub const STACK_LIMIT_BYTES: usize = 64 << 20;
 const RETIRE_STACK_BYTES: usize = 16 << 20;
 /// Deepest value the guard lets an evaluation build (and `fromjson` accept).
 pub const MAX_VALUE_DEPTH: usize = 10_000;
+/// How many children at each end of an array or object the depth probe looks at.
+const PROBE_ENDS: usize = 4;
+/// How many containers the depth probe searches before following a single path.
+const PROBE_BUDGET: usize = 1 << 16;
+/// Longest path (as in `path(f)`) the guard lets an evaluation build.
+const MAX_PATH_LEN: usize = MAX_VALUE_DEPTH;
 /// Deepest reducer result accepted (containers nested inside each other).
 pub const MAX_OUTPUT_DEPTH: usize = 256;
 /// Largest reducer result accepted, counted in JSON values.
@@ -625,7 +658,10 @@ fn run_one(
     state: &Value,
     event: &Value,
 ) -> Result<Outcome, JqError> {
-    GUARD_STATE.with(|g| g.tripped.set(None));
+    GUARD_STATE.with(|g| {
+        g.tripped.set(None);
+        g.probed.borrow_mut().clear();
+    });
     let state = json_to_val(state);
     let event = json_to_val(event);
     let ctx = Ctx::<D>::new(&filter.lut, Vars::new([event]));
@@ -707,6 +743,7 @@ enum Trip {
     Depth,
     String(usize),
     Collection(usize),
+    Path,
     OutputNodes,
 }
 
@@ -728,6 +765,7 @@ impl Trip {
                 "it built an array or object of {n} elements, more than the limit of \
                  {MAX_COLLECTION_LEN}"
             ),
+            Trip::Path => format!("it built a path longer than {MAX_PATH_LEN} steps"),
             Trip::OutputNodes => format!("its result has more than {MAX_OUTPUT_NODES} values"),
         })
     }
@@ -742,6 +780,8 @@ struct GuardState {
     tripped: Cell<Option<Trip>>,
     /// Set by the waiting caller when the time budget is over.
     expired: OnceCell<Arc<AtomicBool>>,
+    /// Values the depth probe searched during the current evaluation.
+    probed: RefCell<ProbeCache>,
 }
 
 thread_local! {
@@ -751,6 +791,7 @@ thread_local! {
             peak: Cell::new(0),
             tripped: Cell::new(None),
             expired: OnceCell::new(),
+            probed: RefCell::new(ProbeCache::new()),
         }
     };
 }
@@ -816,7 +857,11 @@ fn guard<'a>(input: Option<&Val>) -> Result<(), Exn<'a, Val>> {
             }
             Val::Arr(a) if a.len() > MAX_COLLECTION_LEN => Some(Trip::Collection(a.len())),
             Val::Obj(o) if o.len() > MAX_COLLECTION_LEN => Some(Trip::Collection(o.len())),
-            _ if spine_deeper_than(v, MAX_VALUE_DEPTH) => Some(Trip::Depth),
+            _ if GUARD_STATE
+                .with(|g| deeper_than(v, MAX_VALUE_DEPTH, &mut g.probed.borrow_mut())) =>
+            {
+                Some(Trip::Depth)
+            }
             _ => None,
         };
         if let Some(t) = too_big {
@@ -826,24 +871,160 @@ fn guard<'a>(input: Option<&Val>) -> Result<(), Exn<'a, Val>> {
     Ok(())
 }
 
-/// Probe nesting along a few children (the last and first ones first) of each level.
-fn spine_deeper_than(v: &Val, limit: usize) -> bool {
-    fn container(v: &Val) -> bool {
-        match v {
-            Val::Arr(a) => !a.is_empty(),
-            Val::Obj(o) => !o.is_empty(),
-            _ => false,
+/// Whether `v` is nested deeper than `limit` along the children the probe looks at: up to
+/// [`PROBE_ENDS`] at each end of every array and object. Every container among them is
+/// followed, within [`PROBE_BUDGET`] containers; past that, only the one
+/// [`spine_deeper_than`] picks at each level.
+fn deeper_than(v: &Val, limit: usize, cache: &mut ProbeCache) -> bool {
+    probe_deeper_than(v, limit, PROBE_BUDGET, cache).unwrap_or_else(|| spine_deeper_than(v, limit))
+}
+
+/// Containers the depth probe searched completely, with their height, so that a loop that
+/// wraps the value the guard saw last (`reduce … (.; [1, ., {}])`) does not search it again:
+/// without this, each guard would search the whole value, and the loop would be quadratic.
+///
+/// An entry keeps its container's allocation with a weak reference, so the address cannot be
+/// reused, and the contents cannot change: jaq mutates a value in place only through its only
+/// reference, and with a weak one around it moves the value to a new allocation instead. So
+/// a container at a cached address is the one that was searched.
+struct ProbeCache {
+    entries: Vec<Probed>,
+    next: usize,
+}
+
+struct Probed {
+    addr: *const (),
+    height: usize,
+    _pin: std::rc::Weak<dyn Any>,
+}
+
+impl ProbeCache {
+    const SIZE: usize = 8;
+
+    const fn new() -> Self {
+        ProbeCache {
+            entries: Vec::new(),
+            next: 0,
         }
     }
+
+    fn height(&self, addr: *const ()) -> Option<usize> {
+        self.entries
+            .iter()
+            .find(|e| e.addr == addr)
+            .map(|e| e.height)
+    }
+
+    fn insert(&mut self, v: &Val, height: usize) {
+        let (addr, pin): (*const (), std::rc::Weak<dyn Any>) = match v {
+            Val::Arr(a) => (
+                jaq_json::Rc::as_ptr(a).cast(),
+                jaq_json::Rc::downgrade(a) as std::rc::Weak<dyn Any>,
+            ),
+            Val::Obj(o) => (
+                jaq_json::Rc::as_ptr(o).cast(),
+                jaq_json::Rc::downgrade(o) as std::rc::Weak<dyn Any>,
+            ),
+            _ => return,
+        };
+        let probed = Probed {
+            addr,
+            height,
+            _pin: pin,
+        };
+        if let Some(e) = self.entries.iter_mut().find(|e| e.addr == addr) {
+            *e = probed;
+        } else if self.entries.len() < Self::SIZE {
+            self.entries.push(probed);
+        } else {
+            self.entries[self.next] = probed;
+            self.next = (self.next + 1) % Self::SIZE;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.next = 0;
+    }
+}
+
+/// Depth-first search through the containers the probe looks at, the ones
+/// [`spine_deeper_than`] prefers first; `None` once more than `budget` were visited (as a
+/// value sharing its parts exponentially, `reduce range(40) as $i (0; [., .])`, soon does
+/// unless each level was seen by a guard). A value searched completely is cached.
+fn probe_deeper_than(v: &Val, limit: usize, budget: usize, cache: &mut ProbeCache) -> Option<bool> {
+    let mut pending: Vec<(&Val, usize)> = Vec::new();
+    let mut visits = 0usize;
+    let mut height = 0usize;
+    let mut next = Some((v, 1usize));
+    while let Some((cur, depth)) = next.take().or_else(|| pending.pop()) {
+        let (addr, len) = match cur {
+            Val::Arr(a) => (jaq_json::Rc::as_ptr(a).cast::<()>(), a.len()),
+            Val::Obj(o) => (jaq_json::Rc::as_ptr(o).cast::<()>(), o.len()),
+            _ => continue,
+        };
+        let cached = cache.height(addr);
+        let reach = cached.map_or(depth, |h| depth - 1 + h);
+        if reach > limit {
+            return Some(true);
+        }
+        height = height.max(reach);
+        if cached.is_some() {
+            continue;
+        }
+        visits += 1;
+        if visits > budget {
+            return None;
+        }
+        // Indices in order of preference: last, first, second to last, second, ...
+        let mut order = [0usize; 2 * PROBE_ENDS];
+        let mut n = 0;
+        for k in 0..PROBE_ENDS.min(len) {
+            for i in [len - 1 - k, k] {
+                if !order[..n].contains(&i) {
+                    order[n] = i;
+                    n += 1;
+                }
+            }
+        }
+        // Go on with the preferred container child; search the others later.
+        for &i in order[..n].iter().rev() {
+            let kid = match cur {
+                Val::Arr(a) => &a[i],
+                Val::Obj(o) => &o[i],
+                _ => unreachable!("only containers have children"),
+            };
+            if probed_container(kid) {
+                if let Some(later) = next.replace((kid, depth + 1)) {
+                    pending.push(later);
+                }
+            }
+        }
+    }
+    cache.insert(v, height);
+    Some(false)
+}
+
+/// A non-empty array or object: one the depth probe descends into.
+fn probed_container(v: &Val) -> bool {
+    match v {
+        Val::Arr(a) => !a.is_empty(),
+        Val::Obj(o) => !o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Probe nesting along a single path: at each level, the first non-empty container among a
+/// few children (the last and first ones first).
+fn spine_deeper_than(v: &Val, limit: usize) -> bool {
     fn pick<'v>(len: usize, get: impl Fn(usize) -> &'v Val) -> Option<&'v Val> {
-        const TRIES: usize = 4;
-        for k in 0..TRIES.min(len) {
+        for k in 0..PROBE_ENDS.min(len) {
             let back = get(len - 1 - k);
-            if container(back) {
+            if probed_container(back) {
                 return Some(back);
             }
             let front = get(k);
-            if container(front) {
+            if probed_container(front) {
                 return Some(front);
             }
         }
@@ -984,23 +1165,56 @@ fn natives() -> Vec<native::Fun<D>> {
     let replaced = |name: &str, arity: usize| {
         (name == "range" && arity == 3) || (name == "fromjson" && arity == 0)
     };
-    let guard = Native::<D>::new(guard_run)
-        .with_paths(|cv| match guard(Some(&cv.1 .0)) {
-            Ok(()) => box_once(Ok(cv.1)),
-            Err(e) => box_once(Err(e)),
+    let guard_input = Native::<D>::new(guard_run)
+        .with_paths(|cv| {
+            // jaq keeps paths as linked lists and drops them recursively.
+            let checked = guard(Some(&cv.1 .0)).and_then(|()| {
+                if cv.1 .1.get(MAX_PATH_LEN).is_some() {
+                    Err(trip(Trip::Path))
+                } else {
+                    Ok(())
+                }
+            });
+            match checked {
+                Ok(()) => box_once(Ok(cv.1)),
+                Err(e) => box_once(Err(e)),
+            }
         })
         .with_update(|cv, f| match guard(Some(&cv.1)) {
             Ok(()) => f(cv.1),
             Err(e) => box_once(Err(e)),
         });
+    // `!hindsight_guard($x)`: the guard, probing the value of a `$` parameter instead of `.`.
+    let guard_param = Native::<D>::new(|mut cv| {
+        let param = cv.0.pop_var();
+        match guard(Some(&param)) {
+            Ok(()) => box_once(Ok(cv.1)),
+            Err(e) => box_once(Err(e)),
+        }
+    })
+    .with_paths(|mut cv| {
+        let param = cv.0.pop_var();
+        match guard(Some(&param)) {
+            Ok(()) => box_once(Ok(cv.1)),
+            Err(e) => box_once(Err(e)),
+        }
+    })
+    .with_update(|mut cv, f| {
+        let param = cv.0.pop_var();
+        match guard(Some(&param)) {
+            Ok(()) => f(cv.1),
+            Err(e) => box_once(Err(e)),
+        }
+    });
     let vivify = Native::<D>::new(|cv| box_once(Ok(cv.1)))
         .with_paths(|cv| box_once(Ok(cv.1)))
         .with_update(|cv, f| match cv.1 {
             Val::Null => f(Val::obj(Default::default())),
             v => f(v),
         });
-    let own: [native::Fun<D>; 5] = [
-        (GUARD, native::v(0), guard),
+    let own: [native::Fun<D>; 6] = [
+        (GUARD, native::v(0), guard_input),
+        (GUARD, native::v(1), guard_param),
         (VIVIFY, native::v(0), vivify),
         (MUL, native::v(2), Native::<D>::new(mul_run)),
         ("range", native::v(3), Native::<D>::new(range_run)),
@@ -1035,15 +1249,19 @@ fn compile_filter<'s>(code: &'s str) -> Result<Filter, JqError> {
             "its syntax is nested more than {MAX_AST_DEPTH} levels deep (long chains of `,`, `|` or operators count as nesting)"
         )));
     }
+    let std_defs: Vec<Def<&'s str>> = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs())
+        .collect();
+    let instrument = Instrument {
+        recursive: recursive_defs(&std_defs, &term),
+    };
     let main = Def {
         name: MAIN_DEF,
         args: Vec::new(),
-        body: guarded(instrument(term)),
+        body: guarded(instrument.term(term)),
     };
-    let std_defs = jaq_core::defs()
-        .chain(jaq_std::defs())
-        .chain(jaq_json::defs());
-    let mut prelude: Vec<Def<&'s str>> = std_defs.map(instrument_def).collect();
+    let mut prelude: Vec<Def<&'s str>> = std_defs.into_iter().map(|d| instrument.def(d)).collect();
     prelude.push(main);
     let arena = Arena::default();
     let modules = Loader::new(prelude)
@@ -1247,120 +1465,290 @@ fn guarded(body: T<'_>) -> T<'_> {
     )
 }
 
-fn instrument_def(d: Def<&str>) -> Def<&str> {
-    Def {
-        name: d.name,
-        args: d.args,
-        body: guarded(instrument(d.body)),
-    }
-}
-
-fn instrument_pattern(p: Pattern<&str>) -> Pattern<&str> {
-    match p {
-        Pattern::Var(x) => Pattern::Var(x),
-        Pattern::Arr(ps) => Pattern::Arr(ps.into_iter().map(instrument_pattern).collect()),
-        Pattern::Obj(kps) => Pattern::Obj(
-            kps.into_iter()
-                .map(|(k, p)| (instrument(k), instrument_pattern(p)))
-                .collect(),
-        ),
-    }
-}
-
-fn boxed(mut t: Box<T<'_>>) -> Box<T<'_>> {
-    *t = instrument(std::mem::take(&mut *t));
-    t
-}
-
-/// Insert guards into definitions and folds, and route `*` through the checked native.
-fn instrument(t: T<'_>) -> T<'_> {
-    use jaq_core::path::{Part, Path};
-    match t {
-        T::Id | T::Recurse | T::Num(_) | T::Break(_) | T::Var(_) => t,
-        T::Str(fmt, parts) => T::Str(
-            fmt,
-            parts
-                .into_iter()
-                .map(|p| match p {
-                    StrPart::Term(t) => StrPart::Term(instrument(t)),
-                    StrPart::Str(s) => StrPart::Str(s),
-                    StrPart::Char(c) => StrPart::Char(c),
-                })
-                .collect(),
-        ),
-        T::Arr(a) => T::Arr(a.map(boxed)),
-        T::Obj(kvs) => T::Obj(
-            kvs.into_iter()
-                .map(|(k, v)| (instrument(k), v.map(instrument)))
-                .collect(),
-        ),
-        T::Neg(t) => T::Neg(boxed(t)),
-        T::BinOp(l, BinaryOp::Math(ops::Math::Mul), r) => {
-            T::Call(MUL, vec![instrument(*l), instrument(*r)])
-        }
-        T::BinOp(l, BinaryOp::UpdateMath(ops::Math::Mul), r) => {
-            // `l *= r` is `r as $x | l |= . * $x`
-            let update = T::BinOp(
-                Box::new(vivify(instrument(*l))),
-                BinaryOp::Update,
-                Box::new(T::Call(MUL, vec![T::Id, T::Var(MUL_VAR)])),
-            );
-            T::BinOp(
-                boxed(r),
-                BinaryOp::Pipe(Some(Pattern::Var(MUL_VAR))),
-                Box::new(update),
-            )
-        }
-        T::BinOp(l, op, r) => {
-            let l = match op {
-                BinaryOp::Assign
-                | BinaryOp::Update
-                | BinaryOp::UpdateMath(_)
-                | BinaryOp::UpdateAlt => vivify(instrument(*l)),
-                _ => instrument(*l),
-            };
-            let op = match op {
-                BinaryOp::Pipe(Some(p)) => BinaryOp::Pipe(Some(instrument_pattern(p))),
-                op => op,
-            };
-            T::BinOp(Box::new(l), op, boxed(r))
-        }
-        T::Label(x, t) => T::Label(x, boxed(t)),
-        T::Fold(name, xs, pat, args) => {
-            let args = args
-                .into_iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    if i == 1 {
-                        guarded(instrument(a))
-                    } else {
-                        instrument(a)
+/// Push the terms directly inside `t`, including definition bodies and pattern keys.
+fn subterms<'a, 's>(t: &'a T<'s>, out: &mut Vec<&'a T<'s>>) {
+    use jaq_core::path::Part;
+    fn pattern_terms<'a, 's>(p: &'a Pattern<&'s str>, out: &mut Vec<&'a T<'s>>) {
+        let mut pats = vec![p];
+        while let Some(p) = pats.pop() {
+            match p {
+                Pattern::Var(_) => {}
+                Pattern::Arr(ps) => pats.extend(ps),
+                Pattern::Obj(kps) => {
+                    for (k, p) in kps {
+                        out.push(k);
+                        pats.push(p);
                     }
-                })
-                .collect();
-            T::Fold(name, boxed(xs), instrument_pattern(pat), args)
+                }
+            }
         }
-        T::TryCatch(t, c) => T::TryCatch(boxed(t), c.map(boxed)),
-        T::IfThenElse(ifs, els) => T::IfThenElse(
-            ifs.into_iter()
-                .map(|(i, t)| (instrument(i), instrument(t)))
-                .collect(),
-            els.map(boxed),
-        ),
-        T::Def(defs, t) => T::Def(defs.into_iter().map(instrument_def).collect(), boxed(t)),
-        T::Call(name, args) => T::Call(name, args.into_iter().map(instrument).collect()),
-        T::Path(t, Path(parts)) => {
-            let parts = parts
-                .into_iter()
-                .map(|(part, opt)| {
-                    let part = match part {
-                        Part::Index(i) => Part::Index(instrument(i)),
-                        Part::Range(a, b) => Part::Range(a.map(instrument), b.map(instrument)),
-                    };
-                    (part, opt)
-                })
-                .collect();
-            T::Path(boxed(t), Path(parts))
+    }
+    match t {
+        T::Id | T::Recurse | T::Num(_) | T::Break(_) | T::Var(_) => {}
+        T::Str(_, parts) => out.extend(parts.iter().filter_map(|p| match p {
+            StrPart::Term(t) => Some(t),
+            _ => None,
+        })),
+        T::Arr(a) => out.extend(a.as_deref()),
+        T::Obj(kvs) => {
+            for (k, v) in kvs {
+                out.push(k);
+                out.extend(v);
+            }
+        }
+        T::Neg(t) | T::Label(_, t) => out.push(t),
+        T::BinOp(l, op, r) => {
+            out.push(l);
+            out.push(r);
+            if let BinaryOp::Pipe(Some(p)) = op {
+                pattern_terms(p, out);
+            }
+        }
+        T::Fold(_, xs, pat, args) => {
+            out.push(xs);
+            pattern_terms(pat, out);
+            out.extend(args);
+        }
+        T::TryCatch(t, c) => {
+            out.push(t);
+            out.extend(c.as_deref());
+        }
+        T::IfThenElse(ifs, els) => {
+            for (i, t) in ifs {
+                out.push(i);
+                out.push(t);
+            }
+            out.extend(els.as_deref());
+        }
+        T::Def(defs, t) => {
+            out.extend(defs.iter().map(|d| &d.body));
+            out.push(t);
+        }
+        T::Call(_, args) => out.extend(args),
+        T::Path(t, path) => {
+            out.push(t);
+            for (part, _) in &path.0 {
+                match part {
+                    Part::Index(i) => out.push(i),
+                    Part::Range(a, b) => out.extend(a.iter().chain(b.iter())),
+                }
+            }
+        }
+    }
+}
+
+/// Name and arity of a definition or call.
+type Sig<'s> = (&'s str, usize);
+
+/// The definitions (by name and arity) that call themselves: a call to a definition of the
+/// same name and arity occurs in their body, possibly inside definitions nested in it. Only
+/// such a definition can be the target of a recursive call, tail call or not. Found without
+/// recursion; a name shadowed by a nested definition can only add false positives.
+fn recursive_defs<'s>(prelude: &[Def<&'s str>], main: &T<'s>) -> HashSet<Sig<'s>> {
+    enum Item<'a, 's> {
+        Term(&'a T<'s>),
+        Enter(&'a Def<&'s str>),
+        Leave(Sig<'s>),
+    }
+    let mut open: HashMap<Sig<'s>, usize> = HashMap::new();
+    let mut found = HashSet::new();
+    let mut stack: Vec<Item<'_, 's>> = prelude.iter().map(Item::Enter).collect();
+    stack.push(Item::Term(main));
+    let mut children = Vec::new();
+    while let Some(item) = stack.pop() {
+        match item {
+            Item::Enter(d) => {
+                let sig = (d.name, d.args.len());
+                *open.entry(sig).or_default() += 1;
+                stack.push(Item::Leave(sig));
+                stack.push(Item::Term(&d.body));
+            }
+            Item::Leave(sig) => {
+                if let Some(n) = open.get_mut(&sig) {
+                    *n -= 1;
+                }
+            }
+            Item::Term(T::Def(defs, rest)) => {
+                stack.push(Item::Term(rest));
+                stack.extend(defs.iter().map(Item::Enter));
+            }
+            Item::Term(t) => {
+                if let T::Call(name, args) = t {
+                    let sig = (*name, args.len());
+                    if open.get(&sig).is_some_and(|&n| n > 0) {
+                        found.insert(sig);
+                    }
+                }
+                subterms(t, &mut children);
+                stack.extend(children.drain(..).map(Item::Term));
+            }
+        }
+    }
+    found
+}
+
+/// Rewrites syntax trees to insert the guards (see the module documentation).
+///
+/// Recursion is what lets an evaluation grow without bound while it uses little stack: jaq
+/// runs a tail call in constant stack, and values, closures and paths then pile up in the
+/// heap, in linked structures that jaq drops (or evaluates) by recursion once they are long
+/// enough to overflow any stack. So a definition that calls itself (see [`recursive_defs`])
+/// gets more instrumentation than one that does not:
+///
+/// * the guard also probes its `$` parameters, which a tail call can carry from one
+///   iteration to the next like `.` (`def f($x): f([$x])`);
+/// * if it has a filter parameter, its body becomes `(body | .)`, so no call to it is ever a
+///   tail call. A call passing a filter argument binds a closure that captures the caller's
+///   variables, so tail calls such as `def f(g): f(g)` chain closures without end; as
+///   ordinary calls they use stack, which the guard measures;
+/// * the arguments of calls to it are guarded, because evaluating a closure made of closures
+///   (`def f(g): f([g])`) recurses without entering a definition.
+struct Instrument<'s> {
+    recursive: HashSet<Sig<'s>>,
+}
+
+impl<'s> Instrument<'s> {
+    fn def(&self, d: Def<&'s str>) -> Def<&'s str> {
+        let pipe = |l: T<'s>, r: T<'s>| T::BinOp(Box::new(l), BinaryOp::Pipe(None), Box::new(r));
+        let mut body = self.term(d.body);
+        if self.recursive.contains(&(d.name, d.args.len())) {
+            if d.args.iter().any(|a| !a.starts_with('$')) {
+                body = pipe(body, T::Id);
+            }
+            for param in d.args.iter().rev().filter(|a| a.starts_with('$')) {
+                body = pipe(T::Call(GUARD, vec![T::Var(*param)]), body);
+            }
+        }
+        Def {
+            name: d.name,
+            args: d.args,
+            body: guarded(body),
+        }
+    }
+
+    fn pattern(&self, p: Pattern<&'s str>) -> Pattern<&'s str> {
+        match p {
+            Pattern::Var(x) => Pattern::Var(x),
+            Pattern::Arr(ps) => Pattern::Arr(ps.into_iter().map(|p| self.pattern(p)).collect()),
+            Pattern::Obj(kps) => Pattern::Obj(
+                kps.into_iter()
+                    .map(|(k, p)| (self.term(k), self.pattern(p)))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn boxed(&self, mut t: Box<T<'s>>) -> Box<T<'s>> {
+        *t = self.term(std::mem::take(&mut *t));
+        t
+    }
+
+    /// Insert guards into definitions and folds, and route `*` through the checked native.
+    fn term(&self, t: T<'s>) -> T<'s> {
+        use jaq_core::path::{Part, Path};
+        match t {
+            T::Id | T::Recurse | T::Num(_) | T::Break(_) | T::Var(_) => t,
+            T::Str(fmt, parts) => T::Str(
+                fmt,
+                parts
+                    .into_iter()
+                    .map(|p| match p {
+                        StrPart::Term(t) => StrPart::Term(self.term(t)),
+                        StrPart::Str(s) => StrPart::Str(s),
+                        StrPart::Char(c) => StrPart::Char(c),
+                    })
+                    .collect(),
+            ),
+            T::Arr(a) => T::Arr(a.map(|a| self.boxed(a))),
+            T::Obj(kvs) => T::Obj(
+                kvs.into_iter()
+                    .map(|(k, v)| (self.term(k), v.map(|v| self.term(v))))
+                    .collect(),
+            ),
+            T::Neg(t) => T::Neg(self.boxed(t)),
+            T::BinOp(l, BinaryOp::Math(ops::Math::Mul), r) => {
+                T::Call(MUL, vec![self.term(*l), self.term(*r)])
+            }
+            T::BinOp(l, BinaryOp::UpdateMath(ops::Math::Mul), r) => {
+                // `l *= r` is `r as $x | l |= . * $x`
+                let update = T::BinOp(
+                    Box::new(vivify(self.term(*l))),
+                    BinaryOp::Update,
+                    Box::new(T::Call(MUL, vec![T::Id, T::Var(MUL_VAR)])),
+                );
+                T::BinOp(
+                    self.boxed(r),
+                    BinaryOp::Pipe(Some(Pattern::Var(MUL_VAR))),
+                    Box::new(update),
+                )
+            }
+            T::BinOp(l, op, r) => {
+                let l = match op {
+                    BinaryOp::Assign
+                    | BinaryOp::Update
+                    | BinaryOp::UpdateMath(_)
+                    | BinaryOp::UpdateAlt => vivify(self.term(*l)),
+                    _ => self.term(*l),
+                };
+                let op = match op {
+                    BinaryOp::Pipe(Some(p)) => BinaryOp::Pipe(Some(self.pattern(p))),
+                    op => op,
+                };
+                T::BinOp(Box::new(l), op, self.boxed(r))
+            }
+            T::Label(x, t) => T::Label(x, self.boxed(t)),
+            T::Fold(name, xs, pat, args) => {
+                let args = args
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        if i == 1 {
+                            guarded(self.term(a))
+                        } else {
+                            self.term(a)
+                        }
+                    })
+                    .collect();
+                T::Fold(name, self.boxed(xs), self.pattern(pat), args)
+            }
+            T::TryCatch(t, c) => T::TryCatch(self.boxed(t), c.map(|c| self.boxed(c))),
+            T::IfThenElse(ifs, els) => T::IfThenElse(
+                ifs.into_iter()
+                    .map(|(i, t)| (self.term(i), self.term(t)))
+                    .collect(),
+                els.map(|e| self.boxed(e)),
+            ),
+            T::Def(defs, t) => T::Def(
+                defs.into_iter().map(|d| self.def(d)).collect(),
+                self.boxed(t),
+            ),
+            T::Call(name, args) => {
+                let guard_args = self.recursive.contains(&(name, args.len()));
+                let args = args.into_iter().map(|a| {
+                    let a = self.term(a);
+                    if guard_args {
+                        guarded(a)
+                    } else {
+                        a
+                    }
+                });
+                T::Call(name, args.collect())
+            }
+            T::Path(t, Path(parts)) => {
+                let parts = parts
+                    .into_iter()
+                    .map(|(part, opt)| {
+                        let part = match part {
+                            Part::Index(i) => Part::Index(self.term(i)),
+                            Part::Range(a, b) => {
+                                Part::Range(a.map(|a| self.term(a)), b.map(|b| self.term(b)))
+                            }
+                        };
+                        (part, opt)
+                    })
+                    .collect();
+                T::Path(self.boxed(t), Path(parts))
+            }
         }
     }
 }
@@ -2027,6 +2415,118 @@ mod tests {
         assert_stopped("def f: 1 + f; f");
         assert_stopped("def f: [f]; f");
         assert_stopped("def f(g): f(g | g); f(.)");
+        // Stopped by the stack guard, not by the deadline (see the next test).
+        let out = prog("def f(g): f(g | g); f(.)").reduce(&json!(0), &event(), &one_sec());
+        assert!(
+            matches!(&out, Err(JqError::Budget(m)) if m.contains("recursion")),
+            "{out:?}"
+        );
+    }
+
+    /// Run `expr` with a generous budget, so that only a guard (never the deadline) stops it.
+    /// Each expression given terminates by itself after a few million steps (seconds) if
+    /// nothing stops it, and all did abort the process before the guards covered them.
+    fn stopped_by_a_guard(expr: &str, input: Value) -> String {
+        let budget = Budget {
+            max_time: Duration::from_secs(120),
+        };
+        let start = Instant::now();
+        let out = prog(expr).reduce(&input, &event(), &budget);
+        let Err(JqError::Budget(msg)) = &out else {
+            panic!("{expr}: {out:?}")
+        };
+        assert!(!msg.contains("time budget"), "{expr}: {msg}");
+        assert!(start.elapsed() < Duration::from_secs(30), "{expr}");
+        msg.clone()
+    }
+
+    #[test]
+    fn recursion_through_closures_cannot_overflow_the_stack() {
+        // jaq runs tail calls in constant stack, and a call passing a filter argument binds a
+        // closure capturing the caller's variables: `f(g)` in tail position chained closures in
+        // the heap, millions per second, and jaq then dropped or evaluated the chain by
+        // recursion and overflowed the worker's stack, aborting the process (once the deadline
+        // stopped `def f(g): f(g | g); f(.)` in `runaway_deep_recursion`, if the machine was
+        // fast enough; at the end of the evaluation; or while evaluating `g`). Now each level
+        // uses stack, and the stack guard stops it quickly.
+        for expr in [
+            "def f(g; $n): if $n > 0 then f(g | g; $n - 1) else 0 end; f(.; 5000000)",
+            "def f(g; $n): if $n > 0 then f(g; $n - 1) else 0 end; f(.; 5000000)",
+            "def f(g; $n): if $n > 0 then f([g]; $n - 1) else g end; f(.; 1000000)",
+            "def f(g; $n): def h: f(g | [.]; $n - 1); if $n > 0 then h else g end; f(.; 1000000)",
+        ] {
+            let msg = stopped_by_a_guard(expr, json!(0));
+            assert!(msg.contains("recursion"), "{expr}: {msg}");
+        }
+        // Recursion through filter arguments still works to a depth of thousands...
+        let walk = "def w(f): if type == \"array\" then map(w(f)) | f else f end; \
+                    w(if type == \"number\" then . + 1 else length end)";
+        assert_eq!(reduce(walk, json!([1, [2, 3], []])), Ok(json!(3)));
+        let deep = "def f(g; $n): if $n > 0 then f(g + 1; $n - 1) else g end; f(.; 1000)";
+        assert_eq!(reduce(deep, json!(0)), Ok(json!(1000)));
+        // Guarded definitions still work in paths and updates.
+        let down = "def f(g; $n): if $n > 0 then g | f(g; $n - 1) else . end;";
+        assert_eq!(
+            reduce(&format!("{down} [path(f(.a; 2))]"), json!(null)),
+            Ok(json!([["a", "a"]]))
+        );
+        assert_eq!(
+            reduce(&format!("{down} f(.a; 2) |= 7"), json!({"a": {"a": 1}})),
+            Ok(json!({"a": {"a": 7}}))
+        );
+        let down = "def f($n): if $n > 0 then .[0] | f($n - 1) else . end;";
+        assert_eq!(
+            reduce(&format!("{down} [path(f(3))]"), json!(null)),
+            Ok(json!([[0, 0, 0]]))
+        );
+        assert_eq!(
+            reduce(&format!("{down} f(2) |= 7"), json!([[1], 2])),
+            Ok(json!([[7], 2]))
+        );
+        // ...and tail calls with only `$` parameters still run in constant stack.
+        let tail = "def f($n): if $n > 0 then f($n - 1) else \"done\" end; f(200000)";
+        assert_eq!(reduce(tail, json!(0)), Ok(json!("done")));
+    }
+
+    #[test]
+    fn values_carried_by_parameters_and_paths_are_guarded() {
+        // A tail call carried a deepening value in a `$` parameter, which the guard did not
+        // probe, and a path expression grew a path without limit; jaq drops both by recursion.
+        let msg = stopped_by_a_guard(
+            "def f($x; $n): if $n > 0 then f([$x]; $n - 1) else $x | length end; f(0; 5000000)",
+            json!(0),
+        );
+        assert!(msg.contains("nested"), "{msg}");
+        let msg = stopped_by_a_guard(
+            "path(reduce range(5000000) as $i (.; .a?)) | length",
+            Value::Null,
+        );
+        assert!(msg.contains("path longer"), "{msg}");
+        let msg = stopped_by_a_guard(
+            "path(def f($n): if $n > 0 then .a? | f($n - 1) else . end; f(5000000)) | length",
+            Value::Null,
+        );
+        assert!(msg.contains("path longer"), "{msg}");
+        assert_eq!(
+            reduce("[paths] | length", json!({"a": [{"b": 1}]})),
+            Ok(json!(3))
+        );
+    }
+
+    #[test]
+    fn recursive_definitions_are_recognised() {
+        let code = "def f(g): def h: f(g); h; def k($x): $x; def r: 1, r; k(1) | f(.) | r";
+        let tokens = lex::Lexer::new(code).lex().unwrap();
+        let term = parse::Parser::new(&tokens).parse(|p| p.term()).unwrap();
+        let found = recursive_defs(&[], &term);
+        let mut found: Vec<_> = found.into_iter().collect();
+        found.sort();
+        assert_eq!(found, [("f", 1), ("r", 0)]);
+        let std_defs: Vec<_> = jaq_core::defs()
+            .chain(jaq_std::defs())
+            .chain(jaq_json::defs())
+            .collect();
+        assert!(recursive_defs(&std_defs, &T::Id).contains(&("rec", 0)));
     }
 
     #[test]
@@ -2333,6 +2833,14 @@ mod tests {
         }
     }
 
+    fn addr_of(v: &Val) -> *const () {
+        match v {
+            Val::Arr(a) => jaq_json::Rc::as_ptr(a).cast(),
+            Val::Obj(o) => jaq_json::Rc::as_ptr(o).cast(),
+            _ => std::ptr::null(),
+        }
+    }
+
     #[test]
     fn spine_probe_and_iterative_drop() {
         let mut v = Val::Null;
@@ -2347,6 +2855,50 @@ mod tests {
         let empty: Val = std::iter::empty().collect();
         assert!(spine_deeper_than(&empty, 0));
         assert!(!spine_deeper_than(&empty, 1));
+        let probe =
+            |v: &Val, limit, budget| probe_deeper_than(v, limit, budget, &mut ProbeCache::new());
+        for limit in [0, 1, 49, 50] {
+            assert_eq!(
+                probe(&v, limit, PROBE_BUDGET),
+                Some(spine_deeper_than(&v, limit))
+            );
+            assert_eq!(
+                probe(&empty, limit, PROBE_BUDGET),
+                Some(spine_deeper_than(&empty, limit))
+            );
+        }
+        assert_eq!(probe(&Val::Null, 0, PROBE_BUDGET), Some(false));
+        // A container next to the deep child hides it from a single path, not from the search.
+        let mut decoyed = Val::Null;
+        for _ in 0..50 {
+            let decoy: Val = [Val::from(0isize)].into_iter().collect();
+            decoyed = [decoyed, decoy].into_iter().collect();
+        }
+        assert!(!spine_deeper_than(&decoyed, 2));
+        assert_eq!(probe(&decoyed, 50, PROBE_BUDGET), Some(true));
+        assert_eq!(probe(&decoyed, 51, PROBE_BUDGET), Some(false));
+        assert_eq!(probe(&decoyed, 50, 10), None);
+        assert!(deeper_than(&decoyed, 50, &mut ProbeCache::new()));
+        // A value sharing its parts exponentially exhausts the search, not the probe...
+        let mut shared = Val::Null;
+        for _ in 0..60 {
+            shared = [shared.clone(), shared].into_iter().collect();
+        }
+        assert_eq!(probe(&shared, 60, 1000), None);
+        assert!(deeper_than(&shared, 59, &mut ProbeCache::new()));
+        assert!(!deeper_than(&shared, 60, &mut ProbeCache::new()));
+        // ...unless it was searched as it grew: then each level is found in the cache.
+        let mut cache = ProbeCache::new();
+        let mut grown = Val::Null;
+        for depth in 1..=60 {
+            grown = [grown.clone(), grown].into_iter().collect();
+            assert_eq!(probe_deeper_than(&grown, 60, 10, &mut cache), Some(false));
+            assert_eq!(cache.height(addr_of(&grown)), Some(depth));
+        }
+        assert_eq!(probe_deeper_than(&grown, 59, 10, &mut cache), Some(true));
+        let wrapped: Val = [Val::Null, grown.clone(), Val::Null].into_iter().collect();
+        assert_eq!(probe_deeper_than(&wrapped, 60, 10, &mut cache), Some(true));
+        assert_eq!(probe_deeper_than(&wrapped, 61, 10, &mut cache), Some(false));
         // Dropping a value far deeper than any stack could recurse through.
         let mut deep = Val::Null;
         for _ in 0..1_000_000 {
