@@ -2511,6 +2511,15 @@ mod tests {
             reduce("[paths] | length", json!({"a": [{"b": 1}]})),
             Ok(json!(3))
         );
+        // A container beside the deep child hid it from the depth probe, which followed only
+        // the first container it found (and `tojson` recurses through the value).
+        for expr in [
+            "reduce range(1000000) as $i (0; [., [0]]) | tojson | length",
+            "reduce range(1000000) as $i (null; {next: ., item: {a: [1]}}) | tojson | length",
+        ] {
+            let msg = stopped_by_a_guard(expr, Value::Null);
+            assert!(msg.contains("nested"), "{expr}: {msg}");
+        }
     }
 
     #[test]
