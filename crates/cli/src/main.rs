@@ -119,7 +119,7 @@ enum Command {
 
 #[derive(Args)]
 struct Common {
-    /// The log files (several are merged by time).
+    /// The log file (one for now: several files are refused until merging arrives).
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]

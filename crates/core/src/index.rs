@@ -8,9 +8,10 @@
 //! index left incomplete by a kill — `complete` is set only by the final
 //! commit) is rebuilt from scratch.
 //!
-//! Building has two passes. Pass 1 cuts records, extracts the slots and
-//! inserts rows in large transactions. Pass 2 replays the events in order to
-//! mark the events the reducer rejects and to place checkpoints by cost.
+//! Building is one pass on two threads: the parser thread cuts records,
+//! extracts slots and payloads, runs the reducer and decides where
+//! checkpoints go; the calling thread stores rows in large transactions and
+//! encodes the checkpoints it is handed.
 //!
 //! Architecture invariant: source files are opened read-only, never written,
 //! locked or moved.
