@@ -6,7 +6,7 @@ DEMO  ?= demo/shop.jsonl
 CLI   := target/release/hindsight
 APP   := target/release/hindsight-app
 
-.PHONY: run test setup ui app cli e2e bench package lint clean
+.PHONY: run test corpus setup ui app cli e2e bench package lint clean
 
 ## Open the desktop app on the bundled demo log (or, without a display, show the CLI).
 run: setup app cli
@@ -29,6 +29,11 @@ test: setup ui
 	bash scripts/e2e.sh
 
 ## The UI bundle (ui/dist), embedded into the app at compile time.
+# Conformance over the real logs of other projects, when they sit beside
+# the checkout (skipped otherwise).
+corpus:
+	bash scripts/corpus.sh
+
 ui: setup
 	cd ui && npm run build
 

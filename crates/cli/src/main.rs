@@ -5,9 +5,6 @@
 //! value otherwise (`--pretty` indents); errors are one sentence on stderr;
 //! exit codes are 0 (success), 1 (failure) and 2 (usage).
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use hindsight_core::index::Progress;
@@ -137,10 +134,11 @@ struct Overrides {
     /// Indent JSON output.
     #[arg(long)]
     pretty: bool,
-    /// The format instead of detecting it (json-lines, json-document, json-concatenated).
+    /// The format instead of detecting it: json-lines, json-document, json-concatenated, csv (or tsv),
+    /// logfmt, syslog, access-log, glog, or text (`TIMESTAMP LEVEL message` lines).
     #[arg(long)]
     format: Option<String>,
-    /// The reducer: entity, merge-patch, json-patch, snapshot or jq:EXPR.
+    /// The reducer: entity, merge-patch, json-patch, snapshot, cdc or jq:EXPR.
     #[arg(long)]
     reducer: Option<String>,
     /// Field (name or JSON Pointer) holding the time; "" for none.
@@ -346,6 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    hindsight_alloc::tune();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -189,7 +189,11 @@ fn bad_files_get_one_sentence() {
     fails_with(&run(&c, &["index", &t.write("empty.jsonl", b"")]), &["empty.jsonl", "empty"]);
     fails_with(&run(&c, &["index", &t.write("blank.jsonl", b"\n\n  \n")]), &["blank lines"]);
     fails_with(&run(&c, &["index", &t.write("bin.dat", &[0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 0, 0])]), &["bin.dat", "binary"]);
-    fails_with(&run(&c, &["index", &t.write("text.log", b"Oct 11 22:14:15 host app: hello\n")]), &["text.log", "line 1 is not JSON"]);
+    fails_with(
+        &run(&c, &["index", &t.write("prose.txt", b"Dear diary,\ntoday nothing happened.\n")]),
+        &["prose.txt", "could not detect the format: line 1", "--format"],
+    );
+    fails_with(&run(&c, &["index", &t.write("x.log", b"{}\n"), "--format", "yaml"]), &["unknown format `yaml`", "logfmt"]);
     let deep = "[".repeat(100_000) + &"]".repeat(100_000) + "\n";
     fails_with(&run(&c, &["index", &t.write("deep.jsonl", deep.as_bytes())]), &["deep.jsonl", "line 1", "recursion limit"]);
     // A truncated document keeps what was complete and reports the rest.

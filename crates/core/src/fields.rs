@@ -51,9 +51,17 @@ impl FieldRef {
         Some(FieldRef::top(spec))
     }
 
+    /// The record itself, as a payload (change-data-capture envelopes,
+    /// whose reducer needs every member).
+    pub fn whole() -> FieldRef {
+        FieldRef { path: Vec::new() }
+    }
+
     /// How the field is shown: its name, or a JSON Pointer when nested.
     pub fn display(&self) -> String {
-        if self.path.len() == 1 {
+        if self.path.is_empty() {
+            "(the whole record)".into()
+        } else if self.path.len() == 1 {
             self.path[0].clone()
         } else {
             self.path.iter().map(|t| format!("/{}", crate::patch::escape_token(t))).collect()
@@ -173,6 +181,9 @@ impl Fields {
     pub fn payload(&self, record: Value) -> Value {
         let Value::Object(mut map) = record else { return record };
         if let Some(f) = &self.payload {
+            if f.path.is_empty() {
+                return Value::Object(map);
+            }
             return take_path(&mut map, &f.path).unwrap_or(Value::Null);
         }
         for f in [&self.ts, &self.ty, &self.key, &self.level].into_iter().flatten() {
@@ -268,10 +279,23 @@ pub fn detect(sample: &[Members<'_>], overrides: &FieldOverrides, cx: &TimeConte
     };
     let enough = |t: &Tally| t.present > 0 && t.present * 2 >= sample.len().max(1);
 
+    let holds_times = |t: &Tally| {
+        let parsed = t.values.iter().filter(|v| time::parse_value(v, cx).is_some()).count();
+        enough(t) && parsed * 2 >= t.values.len()
+    };
     det.fields.ts = pick(&overrides.ts, || {
-        TS_CANDIDATES.iter().map(|c| tally(c)).find(|t| {
-            let parsed = t.values.iter().filter(|v| time::parse_value(v, cx).is_some()).count();
-            enough(t) && parsed * 2 >= t.values.len()
+        TS_CANDIDATES.iter().map(|c| tally(c)).find(holds_times).or_else(|| {
+            // Beyond the usual names: a top-level member named like a time
+            // (`requestReceivedTimestamp`, `instant`) that holds times.
+            let names: Vec<&str> = sample.first().map(|m| m.iter().map(|(k, _)| k.as_ref()).collect()).unwrap_or_default();
+            names
+                .into_iter()
+                .filter(|k| {
+                    let k = k.to_ascii_lowercase();
+                    k.ends_with("timestamp") || k.ends_with("time") || k == "instant"
+                })
+                .map(|k| tally(k))
+                .find(holds_times)
         })
     });
     det.fields.ty = pick(&overrides.ty, || {

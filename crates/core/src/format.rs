@@ -8,11 +8,14 @@
 
 use crate::error::{Error, Result};
 use crate::scan::{self, Scan};
+use crate::tabular::{self, CsvDialect};
+use crate::textlog::{self, TextKind};
+use crate::time::TimeContext;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The on-disk shapes of JSON logs the reader understands.
+/// The on-disk shapes of logs the reader understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     /// One JSON value per line (JSON Lines, NDJSON).
@@ -21,16 +24,35 @@ pub enum Format {
     JsonDocument,
     /// Pretty-printed JSON values one after another.
     JsonConcatenated,
+    /// CSV/TSV with a header row; the dialect is kept in the index config.
+    Csv,
+    /// `key=value key2="quoted value"` lines.
+    Logfmt,
+    /// A line-oriented text log; continuation lines join the record above.
+    Text(TextKind),
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::JsonLines, Format::JsonDocument, Format::JsonConcatenated];
+    pub const ALL: [Format; 9] = [
+        Format::JsonLines,
+        Format::JsonDocument,
+        Format::JsonConcatenated,
+        Format::Csv,
+        Format::Logfmt,
+        Format::Text(TextKind::Syslog),
+        Format::Text(TextKind::AccessLog),
+        Format::Text(TextKind::Glog),
+        Format::Text(TextKind::Generic),
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::JsonLines => "json-lines",
             Format::JsonDocument => "json-document",
             Format::JsonConcatenated => "json-concatenated",
+            Format::Csv => "csv",
+            Format::Logfmt => "logfmt",
+            Format::Text(kind) => kind.name(),
         }
     }
 
@@ -39,7 +61,92 @@ impl Format {
             "json-lines" | "jsonl" | "ndjson" | "json" => Some(Format::JsonLines),
             "json-document" | "json-array" => Some(Format::JsonDocument),
             "json-concatenated" | "json-pretty" => Some(Format::JsonConcatenated),
-            _ => None,
+            "csv" | "tsv" => Some(Format::Csv),
+            "logfmt" => Some(Format::Logfmt),
+            other => TextKind::from_name(other).map(Format::Text),
+        }
+    }
+
+    /// Every accepted `--format` name, for messages.
+    pub fn names() -> String {
+        Format::ALL.map(|f| f.name()).join(", ")
+    }
+
+    /// Whether a grown file can be indexed from where it ended: formats cut
+    /// into lines, not one document.
+    pub fn resumable(self) -> bool {
+        !matches!(self, Format::JsonDocument | Format::JsonConcatenated)
+    }
+
+    /// Whether records are JSON as written (no decoding before parsing).
+    pub fn is_json(self) -> bool {
+        matches!(self, Format::JsonLines | Format::JsonDocument | Format::JsonConcatenated)
+    }
+}
+
+/// JSON records that each hold several events (OTLP's `resourceLogs`, a
+/// Redux DevTools export): every inner record becomes an event, and since
+/// it cannot be read back at an offset, the index stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Explode {
+    Otlp,
+    Redux,
+}
+
+impl Explode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Explode::Otlp => "otlp-json",
+            Explode::Redux => "redux-devtools",
+        }
+    }
+
+    /// The inner records, or `None` when `record` is not such an envelope.
+    pub fn apply(self, record: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
+        match self {
+            Explode::Otlp => crate::envelope::explode_otlp(record),
+            Explode::Redux => crate::envelope::explode_redux(record),
+        }
+    }
+
+    /// Recognises envelopes in a sample of records: OTLP when one holds
+    /// `resourceLogs`, Redux when the whole file is one export.
+    pub fn detect(records: &[serde_json::Value]) -> Option<Explode> {
+        if records.iter().any(|r| r.get("resourceLogs").is_some_and(serde_json::Value::is_array)) {
+            Some(Explode::Otlp)
+        } else if let [only] = records {
+            crate::envelope::explode_redux(only).map(|_| Explode::Redux)
+        } else {
+            None
+        }
+    }
+}
+
+/// How a record's text becomes the JSON object the engine reads: the
+/// identity for JSON formats, a conversion for the others. Replay decodes
+/// records read back from the source the same way the index did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoder {
+    Json,
+    Csv(CsvDialect),
+    Logfmt,
+    Text(TextKind, TimeContext),
+}
+
+impl Decoder {
+    /// The record as JSON text, or one sentence saying why it is not a
+    /// record of this format.
+    pub fn to_json<'a>(&self, text: &'a str) -> Result<std::borrow::Cow<'a, str>, String> {
+        use std::borrow::Cow;
+        match self {
+            Decoder::Json => Ok(Cow::Borrowed(text)),
+            Decoder::Csv(dialect) => tabular::csv_record_to_json(dialect, text).map(Cow::Owned),
+            Decoder::Logfmt => tabular::logfmt_to_json(text).map(Cow::Owned),
+            Decoder::Text(kind, cx) => {
+                let map = textlog::parse_record(*kind, text, cx)?;
+                serde_json::to_string(&map).map(Cow::Owned).map_err(|e| e.to_string())
+            }
         }
     }
 }
@@ -128,7 +235,7 @@ pub fn detect(path: &Path, head: &[u8]) -> Result<Format> {
         return Err(Error::source(path, "the file holds only blank lines; there are no events to index"));
     };
     match first {
-        b'[' | b'{' => {
+        b'[' | b'{' if is_json_value(head, start) => {
             let line_end = memchr::memchr(b'\n', &head[start..]).map(|n| start + n).unwrap_or(head.len());
             match scan::value_end(head, start) {
                 Scan::Complete(end) => {
@@ -150,19 +257,82 @@ pub fn detect(path: &Path, head: &[u8]) -> Result<Format> {
                 Scan::Incomplete => Ok(Format::JsonLines),
             }
         }
-        _ => {
-            let line = String::from_utf8_lossy(&head[start..start + memchr::memchr(b'\n', &head[start..]).unwrap_or(head.len() - start).min(60)]);
-            Err(Error::source(
-                path,
-                format!(
-                    "could not detect the format: line {} is not JSON (it starts `{}`); the formats read so far are {}; pass --format to choose one",
-                    1 + memchr::memchr_iter(b'\n', &head[..start]).count(),
-                    line.trim_end(),
-                    Format::ALL.map(|f| f.name()).join(", ")
-                ),
-            ))
-        }
+        _ => detect_text(path, head, start),
     }
+}
+
+/// Whether the JSON-looking value at `head[start]` really is JSON (a text
+/// log may start with `[2024-01-05 10:00:00]` or `{main}`). A value longer
+/// than the head is taken as JSON.
+fn is_json_value(head: &[u8], start: usize) -> bool {
+    match scan::value_end(head, start) {
+        Scan::Complete(end) => serde_json::from_slice::<serde::de::IgnoredAny>(&head[start..end]).is_ok(),
+        Scan::Incomplete => true,
+    }
+}
+
+/// Up to 1000 non-blank lines of the head, without a last line that the
+/// head cut short.
+fn head_lines(head: &[u8]) -> Vec<std::borrow::Cow<'_, str>> {
+    let complete = if head.len() >= READ_HEAD { memchr::memrchr(b'\n', head).map_or(head, |n| &head[..n]) } else { head };
+    complete
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(1000)
+        .map(String::from_utf8_lossy)
+        .collect()
+}
+
+/// Detects a text format: a known text log, logfmt, or CSV with a header.
+fn detect_text(path: &Path, head: &[u8], start: usize) -> Result<Format> {
+    let lines = head_lines(head);
+    let refs: Vec<&str> = lines.iter().map(|l| l.as_ref()).collect();
+    let cx = TimeContext::current();
+    if let Some((kind, _)) = textlog::detect(&refs, &cx) {
+        return Ok(Format::Text(kind));
+    }
+    let logfmt = refs.iter().filter(|l| tabular::looks_like_logfmt(l)).count();
+    if logfmt > 0 && logfmt * 3 >= refs.len() * 2 {
+        return Ok(Format::Logfmt);
+    }
+    if csv_dialect(head).is_some() {
+        return Ok(Format::Csv);
+    }
+    let first = refs.first().copied().unwrap_or("");
+    let shown: String = first.chars().take(60).collect();
+    Err(Error::source(
+        path,
+        format!(
+            "could not detect the format: line {} (`{}`) is not JSON, CSV with a header, logfmt, syslog, an access log, glog, or a `TIMESTAMP LEVEL message` line; pass --format with one of {}",
+            1 + memchr::memchr_iter(b'\n', &head[..start]).count(),
+            shown.trim_end(),
+            Format::names()
+        ),
+    ))
+}
+
+/// The CSV dialect (delimiter and header) sniffed from the head.
+pub fn csv_dialect(head: &[u8]) -> Option<CsvDialect> {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    tabular::sniff_csv(&String::from_utf8_lossy(&head[..head.len().min(64 << 10)]))
+}
+
+/// The dialect for a file forced to `--format csv` that sniffing did not
+/// recognise: the first line's most frequent delimiter, its cells as names.
+pub fn forced_csv_dialect(head: &[u8]) -> CsvDialect {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let first = head.split(|b| *b == b'\n').next().unwrap_or(b"");
+    let first = String::from_utf8_lossy(first.strip_suffix(b"\r").unwrap_or(first)).into_owned();
+    let delimiter = [b',', b';', b'\t', b'|'].into_iter().max_by_key(|d| first.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    let mut header: Vec<String> = Vec::new();
+    for (i, cell) in first.split(delimiter as char).enumerate() {
+        let name = cell.trim().trim_matches('"');
+        let name = if name.is_empty() { format!("column_{}", i + 1) } else { name.to_string() };
+        let unique = if header.contains(&name) { format!("{name}_{}", i + 1) } else { name };
+        header.push(unique);
+    }
+    CsvDialect { delimiter, header }
 }
 
 /// How many bytes of content [`detect`] looks at.
@@ -226,11 +396,22 @@ pub struct RecordReader<R> {
     line: u64,
     eof: bool,
     doc: DocState,
+    /// CSV: the delimiter, and whether the next record is the header row
+    /// (read from the dialect, so skipped here).
+    csv_delimiter: u8,
+    skip_header: bool,
     /// Offset just past the last record that ended with a line break (or the
-    /// document's end): where an appended file can be resumed from.
+    /// document's end; for text logs, the start of the last record, which
+    /// may still grow continuation lines): where an appended file can be
+    /// resumed from.
     pub safe_offset: u64,
     pub safe_line: u64,
 }
+
+/// A text record stops gathering continuation lines at these bounds, so
+/// that a file whose lines stop matching cannot become one giant record.
+const MAX_CONTINUATION_LINES: usize = 10_000;
+const MAX_RECORD_BYTES: usize = 16 << 20;
 
 const CHUNK: usize = 1 << 20;
 
@@ -246,9 +427,19 @@ impl<R: Read> RecordReader<R> {
             line,
             eof: false,
             doc: DocState::Start,
+            csv_delimiter: b',',
+            skip_header: false,
             safe_offset: base,
             safe_line: line,
         }
+    }
+
+    /// Reads CSV records with `delimiter`; `skip_header` when reading from
+    /// the start of the file, whose first record is the header row.
+    pub fn with_csv(mut self, delimiter: u8, skip_header: bool) -> Self {
+        self.csv_delimiter = delimiter;
+        self.skip_header = skip_header;
+        self
     }
 
     /// Content offset of the next unread byte.
@@ -289,10 +480,129 @@ impl<R: Read> RecordReader<R> {
 
     /// The next record, or `None` at the end of the content.
     pub fn next_record(&mut self) -> io::Result<Option<Record<'_>>> {
-        match self.format {
-            Format::JsonLines => self.next_line(),
-            Format::JsonConcatenated | Format::JsonDocument => self.next_value(),
+        if self.base == 0 && self.pos == 0 {
+            self.skip_bom()?;
         }
+        match self.format {
+            Format::JsonLines | Format::Logfmt | Format::Text(TextKind::AccessLog) => self.next_line(),
+            Format::JsonConcatenated | Format::JsonDocument => self.next_value(),
+            Format::Csv => self.next_csv(),
+            Format::Text(kind) => self.next_text(kind),
+        }
+    }
+
+    /// A UTF-8 byte-order mark is not part of the first record.
+    fn skip_bom(&mut self) -> io::Result<()> {
+        while self.len < 3 && !self.eof {
+            self.fill(0)?;
+        }
+        if self.buf[..self.len].starts_with(b"\xEF\xBB\xBF") {
+            self.pos = 3;
+        }
+        Ok(())
+    }
+
+    /// The end (relative to `pos`) of the line starting at `pos + rel`, and
+    /// whether a line break ends it; `None` when nothing is left there.
+    /// Refilling keeps everything from `pos` on.
+    fn find_line(&mut self, rel: usize) -> io::Result<Option<(usize, bool)>> {
+        let mut scanned = 0;
+        loop {
+            let from = self.pos + rel + scanned;
+            if let Some(n) = memchr::memchr(b'\n', &self.buf[from..self.len]) {
+                return Ok(Some((from + n - self.pos, true)));
+            }
+            scanned = self.len - self.pos - rel;
+            let consumed = self.pos;
+            if !self.fill(consumed)? {
+                let end = self.len - self.pos;
+                return Ok(if end == rel { None } else { Some((end, false)) });
+            }
+        }
+    }
+
+    fn next_csv(&mut self) -> io::Result<Option<Record<'_>>> {
+        loop {
+            let size = loop {
+                if let Some(n) = tabular::csv_record_end(&self.buf[self.pos..self.len], self.csv_delimiter, self.eof) {
+                    break Some(n);
+                }
+                if self.eof {
+                    break None;
+                }
+                let consumed = self.pos;
+                self.fill(consumed)?;
+            };
+            let Some(size) = size else { return Ok(None) };
+            let start = self.pos;
+            let end = (start + size).min(self.len);
+            let line = self.line;
+            self.line += memchr::memchr_iter(b'\n', &self.buf[start..end]).count() as u64;
+            self.pos = end;
+            let mut content = end;
+            if self.buf[start..content].ends_with(b"\n") {
+                content -= 1;
+                self.safe_offset = self.base + end as u64;
+                self.safe_line = self.line;
+            }
+            if self.buf[start..content].ends_with(b"\r") {
+                content -= 1;
+            }
+            if std::mem::take(&mut self.skip_header) || self.buf[start..content].iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Ok(Some(Record { offset: self.base + start as u64, line, bytes: &self.buf[start..content], error: None }));
+        }
+    }
+
+    /// A text record: a line that starts one, plus the lines after it that
+    /// do not (stack traces); blank lines at its end are left out.
+    fn next_text(&mut self, kind: TextKind) -> io::Result<Option<Record<'_>>> {
+        // Skip blank lines before the record.
+        let (first_end, first_nl) = loop {
+            let Some((end, nl)) = self.find_line(0)? else { return Ok(None) };
+            if !self.buf[self.pos..self.pos + end].iter().all(u8::is_ascii_whitespace) {
+                break (end, nl);
+            }
+            self.pos += end + nl as usize;
+            self.line += nl as u64;
+            if !nl {
+                return Ok(None);
+            }
+        };
+        let mut content_end = first_end;
+        let mut next = first_end + first_nl as usize;
+        let mut gathered = 0;
+        if first_nl {
+            while let Some((end, nl)) = self.find_line(next)? {
+                let line = &self.buf[self.pos + next..self.pos + end];
+                let blank = line.iter().all(u8::is_ascii_whitespace);
+                if !blank {
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    let text = String::from_utf8_lossy(line);
+                    gathered += 1;
+                    if textlog::starts_record(kind, &text) || gathered > MAX_CONTINUATION_LINES || end > MAX_RECORD_BYTES {
+                        break;
+                    }
+                    content_end = end;
+                }
+                next = end + nl as usize;
+                if !nl {
+                    break;
+                }
+            }
+        }
+        let start = self.pos;
+        let line = self.line;
+        self.safe_offset = self.base + start as u64;
+        self.safe_line = line;
+        self.line += memchr::memchr_iter(b'\n', &self.buf[start..start + next]).count() as u64;
+        self.pos = start + next;
+        let mut end = start + content_end;
+        if self.buf[start..end].ends_with(b"\r") {
+            end -= 1;
+        }
+        Ok(Some(Record { offset: self.base + start as u64, line, bytes: &self.buf[start..end], error: None }))
     }
 
     fn next_line(&mut self) -> io::Result<Option<Record<'_>>> {
@@ -525,8 +835,45 @@ mod tests {
         assert_eq!(detect(p, b"{\"type\":\"x\",\"data\":[{\"a\":1}]}\n").unwrap(), Format::JsonLines);
         assert_eq!(detect(p, b"{\"data\":[]}").unwrap(), Format::JsonLines);
         assert_eq!(detect(p, b"{\n \"a\": 1\n}\n{\n \"a\": 2\n}").unwrap(), Format::JsonConcatenated);
-        let err = detect(p, b"Oct 11 22:14:15 host app: hello\n").unwrap_err().to_string();
-        assert!(err.contains("line 1 is not JSON"), "{err}");
+        assert_eq!(detect(p, b"Oct 11 22:14:15 host app: hello\n").unwrap(), Format::Text(TextKind::Syslog));
+        assert_eq!(detect(p, b"[2024-01-05 10:00:00] ERROR boom\n[2024-01-05 10:00:01] INFO ok\n").unwrap(), Format::Text(TextKind::Generic));
+        assert_eq!(detect(p, b"a,b,c\n1,2,3\n4,5,6\n").unwrap(), Format::Csv);
+        assert_eq!(detect(p, b"\xEF\xBB\xBFid;name\n1;x\n").unwrap(), Format::Csv);
+        assert_eq!(detect(p, b"ts=1 level=info msg=\"a b\"\nts=2 level=warn msg=c\n").unwrap(), Format::Logfmt);
+        let err = detect(p, b"Dear diary,\ntoday nothing happened.\n").unwrap_err().to_string();
+        assert!(err.contains("could not detect the format: line 1 (`Dear diary,`)") && err.contains("--format"), "{err}");
         assert!(detect(p, b"\x00\x01\x02").unwrap_err().to_string().contains("binary"));
+    }
+
+    #[test]
+    fn csv_records_skip_the_header_and_keep_quoted_newlines() {
+        let text = "a,b\r\n1,\"x\ny\"\r\n\r\n2,z";
+        let mut r = RecordReader::new(text.as_bytes(), Format::Csv, 0, 1).with_csv(b',', true);
+        r.buf = vec![0; 5];
+        let mut got = vec![];
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push((rec.offset, rec.line, String::from_utf8_lossy(rec.bytes).into_owned()));
+        }
+        assert_eq!(got, vec![(5, 2, "1,\"x\ny\"".into()), (16, 5, "2,z".into())]);
+    }
+
+    #[test]
+    fn text_records_gather_continuation_lines() {
+        let text = "\n2024-01-05 10:00:00 ERROR boom\nTraceback:\n  File x\n\n2024-01-05 10:00:01 INFO ok\r\n\n";
+        let mut r = RecordReader::new(text.as_bytes(), Format::Text(TextKind::Generic), 0, 1);
+        r.buf = vec![0; 7];
+        let mut got = vec![];
+        while let Some(rec) = r.next_record().unwrap() {
+            got.push((rec.offset, rec.line, String::from_utf8_lossy(rec.bytes).into_owned()));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (1, 2, "2024-01-05 10:00:00 ERROR boom\nTraceback:\n  File x".into()),
+                (53, 6, "2024-01-05 10:00:01 INFO ok".into())
+            ]
+        );
+        // The last record may still grow continuation lines: resume there.
+        assert_eq!((r.safe_offset, r.safe_line), (53, 6));
     }
 }

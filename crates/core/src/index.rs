@@ -17,7 +17,8 @@
 //! locked or moved.
 
 use crate::fields::{self, FieldOverrides, Fields};
-use crate::format::{self, Compression, Format, RecordReader};
+use crate::format::{self, Compression, Decoder, Explode, Format, RecordReader};
+use crate::tabular::CsvDialect;
 use crate::reducer::{self, Reducer};
 use crate::replay::{self, Checkpointer, Files, RawReader};
 use crate::scan;
@@ -33,7 +34,7 @@ use std::time::{Instant, UNIX_EPOCH};
 
 /// Bump when the schema or the meaning of stored data changes: older
 /// indexes are then rebuilt.
-const SCHEMA_VERSION: &str = "4";
+const SCHEMA_VERSION: &str = "5";
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -91,6 +92,34 @@ pub struct Config {
     /// Why detection passed over some candidates (shown by `info`).
     pub notes: Vec<String>,
     pub checkpoint_spacing: u64,
+    /// The header and delimiter of a CSV source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<CsvDialect>,
+    /// Set when each record holds several events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explode: Option<Explode>,
+}
+
+impl Config {
+    /// How records of this source become JSON.
+    pub fn decoder(&self) -> Decoder {
+        let cx = TimeContext { default_year: self.default_year };
+        match Format::from_name(&self.format) {
+            Some(Format::Csv) => Decoder::Csv(self.csv.clone().unwrap_or(CsvDialect { delimiter: b',', header: Vec::new() })),
+            Some(Format::Logfmt) => Decoder::Logfmt,
+            Some(Format::Text(kind)) => Decoder::Text(kind, cx),
+            _ => Decoder::Json,
+        }
+    }
+
+    /// The format as `info` names it: the envelope when records hold
+    /// several events.
+    pub fn format_label(&self) -> String {
+        match self.explode {
+            Some(e) => e.name().to_string(),
+            None => self.format.clone(),
+        }
+    }
 }
 
 /// Indexing progress, reported about ten times a second.
@@ -119,6 +148,8 @@ pub struct Index {
     pub db_path: PathBuf,
     pub config: Config,
     pub reducer: Reducer,
+    /// How records become JSON, from `config`.
+    pub decoder: Decoder,
     pub files: Vec<PathBuf>,
     pub compressed: bool,
     pub report: OpenReport,
@@ -216,7 +247,7 @@ impl Index {
         }
         if let Some(name) = &settings.format {
             if Format::from_name(name).is_none() {
-                return Err(Error::Query(format!("unknown format `{name}`; choose one of {}", Format::ALL.map(|f| f.name()).join(", "))));
+                return Err(Error::Query(format!("unknown format `{name}`; choose one of {}", Format::names())));
             }
         }
         let canonical = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
@@ -250,8 +281,18 @@ impl Index {
         let mut index = Index {
             conn,
             db_path: db_path.clone(),
-            config: Config { format: String::new(), fields: Fields::default(), reducer: String::new(), default_year: 1970, notes: vec![], checkpoint_spacing: replay::MIN_SPACING },
+            config: Config {
+                format: String::new(),
+                fields: Fields::default(),
+                reducer: String::new(),
+                default_year: 1970,
+                notes: vec![],
+                checkpoint_spacing: replay::MIN_SPACING,
+                csv: None,
+                explode: None,
+            },
             reducer: Reducer::MergePatch,
+            decoder: Decoder::Json,
             files: vec![canonical],
             compressed,
             report: OpenReport::default(),
@@ -284,6 +325,7 @@ impl Index {
             .map_err(sql(&self.db_path))?;
         self.config = serde_json::from_str(&json).map_err(|e| Error::index(&self.db_path, e))?;
         self.reducer = Reducer::parse(&self.config.reducer)?;
+        self.decoder = self.config.decoder();
         Ok(())
     }
 
@@ -328,15 +370,25 @@ impl Index {
         if from > 0 {
             std::io::copy(&mut (&mut reader).take(from), &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
         }
+        let head = match resume {
+            Some(_) => Vec::new(),
+            None => format::read_head(path, format::READ_HEAD)?,
+        };
         let format = match (&settings.format, resume) {
             (_, Some(_)) => Format::from_name(&self.config.format).unwrap_or(Format::JsonLines),
-            (Some(name), None) => Format::from_name(name).ok_or_else(|| {
-                Error::Query(format!("unknown format `{name}`; choose one of {}", Format::ALL.map(|f| f.name()).join(", ")))
-            })?,
-            (None, None) => format::detect(path, &format::read_head(path, format::READ_HEAD)?)?,
+            (Some(name), None) => {
+                Format::from_name(name).ok_or_else(|| Error::Query(format!("unknown format `{name}`; choose one of {}", Format::names())))?
+            }
+            (None, None) => format::detect(path, &head)?,
+        };
+        let csv = match (format, resume) {
+            (Format::Csv, Some(_)) => self.config.csv.clone(),
+            (Format::Csv, None) => Some(format::csv_dialect(&head).unwrap_or_else(|| format::forced_csv_dialect(&head))),
+            _ => None,
         };
         let cx = TimeContext { default_year: if resume.is_some() { self.config.default_year } else { year_of(fp.mtime_ns) } };
-        let records = RecordReader::new(reader, format, from, first_line);
+        let delimiter = csv.as_ref().map_or(b',', |d| d.delimiter);
+        let records = RecordReader::new(reader, format, from, first_line).with_csv(delimiter, from == 0);
         let known = resume.map(|_| self.config.clone());
         let store_raw = self.compressed;
 
@@ -345,13 +397,13 @@ impl Index {
         // reused rather than allocated on one thread and freed on the other.
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<Item>>();
         let outcome = std::thread::scope(|scope| -> Result<ParseEnd> {
-            let parser = scope.spawn(move || parse_all(path, records, format, known, settings, cx, store_raw, start, (tx, recycle_rx)));
+            let parser = scope.spawn(move || parse_all(path, records, (format, csv), known, settings, cx, store_raw, start, (tx, recycle_rx)));
             let mut last_report = Instant::now();
             let mut failure = None;
             for msg in rx.iter() {
                 let step = match msg {
                     Msg::Config(config) => {
-                        self.config = config;
+                        self.config = *config;
                         Ok(())
                     }
                     Msg::Batch(mut items) => {
@@ -389,8 +441,9 @@ impl Index {
             }
         }
         self.reducer = Reducer::parse(&self.config.reducer)?;
+        self.decoder = self.config.decoder();
         let config_json = serde_json::to_string(&self.config).map_err(|e| Error::index(&db, e))?;
-        let (safe_offset, safe_line) = if !self.compressed && format == Format::JsonLines { (outcome.safe_offset, outcome.safe_line) } else { (fp.size, 0) };
+        let (safe_offset, safe_line) = if !self.compressed && format.resumable() { (outcome.safe_offset, outcome.safe_line) } else { (fp.size, 0) };
         self.conn
             .execute("INSERT OR REPLACE INTO meta VALUES ('config', ?1)", [config_json])
             .map_err(sql(&db))?;
@@ -438,7 +491,7 @@ const BATCH_ITEMS: usize = 2048;
 /// What the parser thread sends: the configuration once (when it was
 /// detected), then records in batches.
 enum Msg {
-    Config(Config),
+    Config(Box<Config>),
     Batch(Vec<Item>),
 }
 
@@ -482,7 +535,8 @@ impl Continue {
         };
         let reducer = Reducer::parse(&config.reducer)?;
         let (at, mut state) = replay::load_checkpoint(conn, keep)?;
-        let replayer = replay::Replayer { reducer: &reducer, fields: &config.fields, cx: TimeContext { default_year: config.default_year } };
+        let decoder = config.decoder();
+        let replayer = replay::Replayer { reducer: &reducer, fields: &config.fields, decoder: &decoder, cx: TimeContext { default_year: config.default_year } };
         replayer.replay(conn, files, at, keep, &mut state, &mut crate::state::Touched::default())?;
         Ok(Continue { full_bytes: Default::default(), types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))?, seq: keep, state })
     }
@@ -498,7 +552,7 @@ type Sample = Vec<(u64, u64, String, usize, bool, Option<&'static str>)>;
 fn parse_all<R: std::io::Read>(
     path: &Path,
     mut records: RecordReader<R>,
-    format: Format,
+    (format, csv): (Format, Option<CsvDialect>),
     known: Option<Config>,
     settings: &Settings,
     cx: TimeContext,
@@ -508,6 +562,8 @@ fn parse_all<R: std::io::Read>(
 ) -> Result<ParseEnd> {
     let mut parser = RecordParser {
         fields: Fields::default(),
+        decoder: Decoder::Json,
+        explode: None,
         cx,
         store_raw,
         ts_noticed: false,
@@ -539,7 +595,7 @@ fn parse_all<R: std::io::Read>(
             held.push((rec.offset, rec.line, text.into_owned(), rec.bytes.len(), lossy, rec.error));
             if held.len() >= SAMPLE {
                 let held = sample.take().unwrap_or_default();
-                open = parser.start(format, settings, held)?;
+                open = parser.start(format, csv.clone(), settings, held)?;
             }
         } else {
             open = parser.record(rec.offset, rec.line, &text, rec.bytes.len(), lossy, rec.error);
@@ -549,7 +605,7 @@ fn parse_all<R: std::io::Read>(
         }
     }
     if let Some(held) = sample.take() {
-        open = parser.start(format, settings, held)?;
+        open = parser.start(format, csv, settings, held)?;
     }
     if open {
         if parser.seq > 0 && parser.checkpoints.pending() {
@@ -563,6 +619,8 @@ fn parse_all<R: std::io::Read>(
 
 struct RecordParser {
     fields: Fields,
+    decoder: Decoder,
+    explode: Option<Explode>,
     cx: TimeContext,
     store_raw: bool,
     ts_noticed: bool,
@@ -581,6 +639,8 @@ struct RecordParser {
 impl RecordParser {
     fn configure(&mut self, config: &Config) -> Result<()> {
         self.fields = config.fields.clone();
+        self.decoder = config.decoder();
+        self.explode = config.explode;
         self.reducer = Reducer::parse(&config.reducer)?;
         self.checkpoints = Checkpointer::new(config.checkpoint_spacing);
         self.checkpoints.follow_full_bytes(self.full_bytes.clone());
@@ -589,10 +649,10 @@ impl RecordParser {
 
     /// Detects the configuration from the held sample, announces it, and
     /// parses the sample. Returns false when the writer has gone.
-    fn start(&mut self, format: Format, settings: &Settings, sample: Sample) -> Result<bool> {
-        let config = detect_config(format, &sample, settings, self.cx.default_year);
+    fn start(&mut self, format: Format, csv: Option<CsvDialect>, settings: &Settings, sample: Sample) -> Result<bool> {
+        let config = detect_config(format, csv, &sample, settings, self.cx.default_year);
         self.configure(&config)?;
-        if self.tx.send(Msg::Config(config)).is_err() {
+        if self.tx.send(Msg::Config(Box::new(config))).is_err() {
             return Ok(false);
         }
         Ok(sample.iter().all(|(off, line, text, len, lossy, err)| self.record(*off, *line, text, *len, *lossy, *err)))
@@ -621,12 +681,33 @@ impl RecordParser {
         (id, Some(name.to_string()))
     }
 
-    /// `len` is the record's length in the source, which differs from the
-    /// text's when invalid UTF-8 was replaced.
+    /// One record as the reader cut it: decoded to JSON, split into its
+    /// inner records when it is an envelope, and turned into events. `len`
+    /// is the record's length in the source, which differs from the text's
+    /// when invalid UTF-8 was replaced.
     fn record(&mut self, off: u64, line: u64, text: &str, len: usize, lossy: bool, err: Option<&str>) -> bool {
         if let Some(message) = err {
             return self.push(Item::Error { off, line, message: message.to_string() });
         }
+        let json = match self.decoder.to_json(text) {
+            Ok(json) => json,
+            Err(message) => return self.push(Item::Error { off, line, message }),
+        };
+        if let Some(explode) = self.explode {
+            if let Some(inner) = serde_json::from_str::<serde_json::Value>(&json).ok().and_then(|v| explode.apply(&v)) {
+                return inner.into_iter().all(|record| {
+                    let text = record.to_string();
+                    let raw = Some(text.as_bytes().into());
+                    self.event(off, line, &text, len, lossy, raw)
+                });
+            }
+        }
+        let raw = self.store_raw.then(|| text.as_bytes().into());
+        self.event(off, line, &json, len, lossy, raw)
+    }
+
+    /// One event from its JSON record text.
+    fn event(&mut self, off: u64, line: u64, text: &str, len: usize, lossy: bool, raw: Option<Box<[u8]>>) -> bool {
         let members = match scan::top_level_members(text) {
             Ok(m) => m,
             Err(e) => return self.push(Item::Error { off, line, message: json_error_sentence(&e) }),
@@ -653,7 +734,6 @@ impl RecordParser {
         let ty = slots.ty.as_deref().map(|t| Self::intern(&mut self.types, t));
         let key = slots.key.as_deref().map(|k| Self::intern(&mut self.keys, k));
         let flags = replay::pack_flags(slots.ts.map_or(0, |t| t.frac_digits), lossy);
-        let raw = self.store_raw.then(|| text.as_bytes().into());
         let event = Item::Event { seq, off, line, len, flags, ts: slots.ts.map(|t| t.nanos), ty, key, level: slots.level.map(|l| l.code()), raw };
         if !self.push(event) {
             return false;
@@ -672,34 +752,64 @@ impl RecordParser {
     }
 }
 
-fn detect_config(format: Format, sample: &Sample, settings: &Settings, default_year: i32) -> Config {
+/// Detects fields and reducer from a sample of records, after decoding
+/// them and opening envelopes.
+fn detect_config(format: Format, csv: Option<CsvDialect>, sample: &Sample, settings: &Settings, default_year: i32) -> Config {
     let cx = TimeContext { default_year };
-    let members: Vec<scan::Members<'_>> = sample
+    let mut config = Config {
+        format: format.name().into(),
+        fields: Fields::default(),
+        reducer: String::new(),
+        default_year,
+        notes: Vec::new(),
+        checkpoint_spacing: settings.checkpoint_spacing.unwrap_or(replay::MIN_SPACING).max(1),
+        csv,
+        explode: None,
+    };
+    let decoder = config.decoder();
+    let mut records: Vec<String> = sample
         .iter()
         .filter(|s| s.5.is_none())
-        .filter_map(|(_, _, text, ..)| scan::top_level_members(text).ok().flatten())
+        .filter_map(|(_, _, text, ..)| decoder.to_json(text).ok().map(std::borrow::Cow::into_owned))
         .collect();
-    let det = fields::detect(&members, &settings.fields, &cx);
+    let values: Vec<serde_json::Value> = records.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
+    let mut overrides = settings.fields.clone();
+    if format.is_json() {
+        config.explode = Explode::detect(&values);
+        if let Some(explode) = config.explode {
+            records = values.iter().filter_map(|v| explode.apply(v)).flatten().take(SAMPLE).map(|v| v.to_string()).collect();
+            if explode == Explode::Redux && overrides.payload.is_none() {
+                // The snapshot reducer takes each action's computed state.
+                overrides.payload = Some("state".into());
+            }
+        }
+    }
+    let members: Vec<scan::Members<'_>> = records.iter().filter_map(|text| scan::top_level_members(text).ok().flatten()).collect();
+    let det = fields::detect(&members, &overrides, &cx);
     // The reducer spec was checked when the index was opened.
     let reducer = match settings.reducer.as_deref().map(Reducer::parse) {
         Some(Ok(r)) => r,
+        _ if config.explode == Some(Explode::Redux) => Reducer::Snapshot,
         _ => {
-            let payloads: Vec<serde_json::Value> = sample
-                .iter()
-                .filter(|s| s.5.is_none())
-                .filter_map(|(_, _, text, ..)| serde_json::from_str(text).ok().map(|v| det.fields.payload(v)))
-                .collect();
-            reducer::detect(&payloads, det.fields.key.is_some())
+            let whole: Vec<serde_json::Value> = records.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
+            if crate::envelope::looks_like_cdc(&whole) {
+                Reducer::Cdc
+            } else if crate::envelope::looks_like_json_patch(&whole.iter().map(|v| det.fields.payload(v.clone())).collect::<Vec<_>>()) {
+                Reducer::JsonPatch
+            } else {
+                let payloads: Vec<serde_json::Value> = whole.into_iter().map(|v| det.fields.payload(v)).collect();
+                reducer::detect(&payloads, det.fields.key.is_some())
+            }
         }
     };
-    Config {
-        format: format.name().into(),
-        fields: det.fields,
-        reducer: reducer.name(),
-        default_year,
-        notes: det.notes,
-        checkpoint_spacing: settings.checkpoint_spacing.unwrap_or(replay::MIN_SPACING).max(1),
+    config.fields = det.fields;
+    if matches!(reducer, Reducer::Cdc) && settings.fields.payload.is_none() {
+        // The cdc reducer reads the envelope: table, operation, rows.
+        config.fields.payload = Some(fields::FieldRef::whole());
     }
+    config.notes = det.notes;
+    config.reducer = reducer.name();
+    config
 }
 
 /// Stores items in large transactions with statements prepared once.
@@ -859,7 +969,7 @@ fn plan_reuse(db: &Path, path: &Path, now: &Fingerprint) -> Plan {
         let format: Option<String> = meta("config")?
             .and_then(|c| serde_json::from_str::<Config>(&c).ok())
             .map(|c| c.format);
-        if now.size > size && same_head_region && old_tail.as_deref() == Some(&tail[..]) && compressed == 0 && format.as_deref() == Some("json-lines") && next_line > 0 {
+        if now.size > size && same_head_region && old_tail.as_deref() == Some(&tail[..]) && compressed == 0 && format.as_deref().and_then(Format::from_name).is_some_and(Format::resumable) && next_line > 0 {
             return Ok(Plan::Append { from: indexed as u64, line: next_line as u64 });
         }
         Ok(Plan::Build("the file was rewritten".into()))

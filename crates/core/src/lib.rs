@@ -13,6 +13,7 @@
 //! CLI or the desktop app.
 
 pub mod browse;
+pub mod envelope;
 pub mod error;
 pub mod fields;
 pub mod format;
@@ -24,6 +25,8 @@ pub mod replay;
 pub mod scan;
 pub mod source;
 pub mod sql;
+pub mod tabular;
+pub mod textlog;
 pub mod state;
 pub mod time;
 

@@ -18,6 +18,8 @@ pub enum Reducer {
     MergePatch,
     JsonPatch,
     Snapshot,
+    /// Change-data-capture envelopes (Debezium, Maxwell, Canal).
+    Cdc,
     Jq { expr: String, program: Arc<JqProgram> },
 }
 
@@ -29,11 +31,12 @@ impl Reducer {
             "merge-patch" => Reducer::MergePatch,
             "json-patch" => Reducer::JsonPatch,
             "snapshot" => Reducer::Snapshot,
+            "cdc" => Reducer::Cdc,
             _ => match spec.strip_prefix("jq:") {
                 Some(expr) => Reducer::Jq { expr: expr.to_string(), program: Arc::new(JqProgram::compile(expr)?) },
                 None => {
                     return Err(crate::Error::Query(format!(
-                        "unknown reducer `{spec}`; choose entity, merge-patch, json-patch, snapshot or jq:EXPR"
+                        "unknown reducer `{spec}`; choose entity, merge-patch, json-patch, snapshot, cdc or jq:EXPR"
                     )))
                 }
             },
@@ -46,6 +49,7 @@ impl Reducer {
             Reducer::MergePatch => "merge-patch".into(),
             Reducer::JsonPatch => "json-patch".into(),
             Reducer::Snapshot => "snapshot".into(),
+            Reducer::Cdc => "cdc".into(),
             Reducer::Jq { expr, .. } => format!("jq:{expr}"),
         }
     }
@@ -132,6 +136,7 @@ pub fn apply(reducer: &Reducer, state: &mut State, ev: EventView<'_>, touched: &
             touched.all();
             Ok(())
         }
+        Reducer::Cdc => cdc(state, ev, touched),
         Reducer::Jq { program, .. } => {
             let input = state.to_value();
             let event = ev.to_jq_value();
@@ -141,6 +146,31 @@ pub fn apply(reducer: &Reducer, state: &mut State, ev: EventView<'_>, touched: &
             Ok(())
         }
     }
+}
+
+/// `state[table][id] = after`, or removes the row; the table stays an
+/// object even when its last row goes.
+fn cdc(state: &mut State, ev: EventView<'_>, touched: &mut Touched) -> Result<(), String> {
+    let changes = crate::envelope::cdc_changes(&ev.payload, ev.key)?;
+    let members = state.members_mut();
+    for change in changes {
+        touched.key(&change.table);
+        let table = members.entry(Arc::from(change.table.as_str())).or_insert_with(|| Arc::new(Member::from(Value::Object(Map::new()))));
+        let rows = member_mut(table);
+        if !rows.is_object() {
+            *rows = Value::Object(Map::new());
+        }
+        let Value::Object(rows) = rows else { continue };
+        match change.after {
+            Some(after) => {
+                rows.insert(change.id, after);
+            }
+            None => {
+                rows.remove(&change.id);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// RFC 7386 at the root, member by member so untouched members stay shared.

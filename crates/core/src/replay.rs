@@ -8,6 +8,7 @@
 //! and cannot be read at an offset).
 
 use crate::fields::{Fields, Slots};
+use crate::format::Decoder;
 use crate::reducer::{self, EventView, Reducer};
 use crate::scan;
 use crate::state::{Member, State, Touched};
@@ -162,7 +163,9 @@ impl Files {
 
 /// The payload of a record under the index's field choice. Records read
 /// back were parsed when indexed, so they parse again.
-pub fn payload_of(fields: &Fields, text: &str) -> Value {
+pub fn payload_of(fields: &Fields, decoder: &Decoder, text: &str) -> Value {
+    let Ok(text) = decoder.to_json(text) else { return Value::Null };
+    let text = text.as_ref();
     let parsed = match scan::top_level_members(text) {
         Ok(Some(members)) => payload_from_members(fields, &members),
         Ok(None) => serde_json::from_str(text),
@@ -175,7 +178,13 @@ pub fn payload_of(fields: &Fields, text: &str) -> Value {
 /// keeps. Fails when a kept value cannot be parsed (nesting too deep).
 pub fn payload_from_members(fields: &Fields, members: &scan::Members<'_>) -> Result<Value, serde_json::Error> {
     if let Some(f) = &fields.payload {
-        let Some((first, rest)) = f.path.split_first() else { return Ok(Value::Null) };
+        let Some((first, rest)) = f.path.split_first() else {
+            let mut map = Map::new();
+            for (k, raw) in members {
+                map.insert(k.to_string(), serde_json::from_str(raw.get())?);
+            }
+            return Ok(Value::Object(map));
+        };
         let Some((_, raw)) = members.iter().find(|(k, _)| k == first) else { return Ok(Value::Null) };
         let mut v: Value = serde_json::from_str(raw.get())?;
         for t in rest {
@@ -208,6 +217,7 @@ pub fn payload_from_members(fields: &Fields, members: &scan::Members<'_>) -> Res
 pub struct Replayer<'a> {
     pub reducer: &'a Reducer,
     pub fields: &'a Fields,
+    pub decoder: &'a Decoder,
     pub cx: TimeContext,
 }
 
@@ -219,6 +229,11 @@ impl Replayer<'_> {
     /// Applies the event `seq` whose record is `text`; returns the mark on
     /// failure.
     pub fn apply_text(&self, seq: u64, text: &str, state: &mut State, touched: &mut Touched) -> Option<String> {
+        let text = match self.decoder.to_json(text) {
+            Ok(json) => json,
+            Err(message) => return Some(message),
+        };
+        let text = text.as_ref();
         let (slots, payload) = match scan::top_level_members(text) {
             Ok(Some(members)) => {
                 (self.fields.slots(&members, &self.cx), payload_from_members(self.fields, &members).unwrap_or(Value::Null))

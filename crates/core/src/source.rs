@@ -226,7 +226,7 @@ impl Source {
             Ok(row.map(|(n, d)| Timestamp::from_nanos(n, d.clamp(0, 9) as u8).to_rfc3339()))
         };
         Ok(Summary {
-            format: self.index.config.format.clone(),
+            format: self.index.config.format_label(),
             reducer: self.index.config.reducer.clone(),
             events: self.events,
             errors: self.scalar("SELECT count(*) FROM errors")? as u64,
@@ -289,7 +289,7 @@ impl Source {
 
     fn to_event(&self, row: &Row) -> Result<Event> {
         let raw = self.files.borrow_mut().record_text(row)?;
-        let payload = replay::payload_of(&self.index.config.fields, &raw);
+        let payload = replay::payload_of(&self.index.config.fields, &self.index.decoder, &raw);
         let mark: Option<String> = self
             .index
             .conn
@@ -394,6 +394,7 @@ impl Source {
         replay::Replayer {
             reducer: &self.index.reducer,
             fields: &self.index.config.fields,
+            decoder: &self.index.decoder,
             cx: crate::time::TimeContext { default_year: self.index.config.default_year },
         }
     }
@@ -554,7 +555,7 @@ impl Source {
         while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
             let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
             let text = files.record_text(&row)?;
-            let payload = replay::payload_of(&self.index.config.fields, &text);
+            let payload = replay::payload_of(&self.index.config.fields, &self.index.decoder, &text);
             let view = EventView { seq: row.seq, ts: row.ts, ty: row.ty.as_deref(), key: row.key.as_deref(), level: row.level, payload };
             let event = view.to_jq_value();
             let _ = reducer::apply(&self.index.reducer, &mut state, view, &mut Touched::default());

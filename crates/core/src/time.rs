@@ -839,12 +839,22 @@ pub fn parse_number(n: &Number) -> Option<Timestamp> {
     parse_epoch_decimal(text.bytes(), true)
 }
 
-/// A JSON string ([`parse_str`]) or number ([`parse_number`]); other values
-/// are `None`.
+/// A JSON string ([`parse_str`]) or number ([`parse_number`]), or log4j2's
+/// JSON layout instant `{"epochSecond": s, "nanoOfSecond": ns}`; other
+/// values are `None`.
 pub fn parse_value(v: &Value, cx: &TimeContext) -> Option<Timestamp> {
     match v {
         Value::String(s) => parse_str(s, cx),
         Value::Number(n) => parse_number(n),
+        Value::Object(m) => {
+            let seconds = m.get("epochSecond")?.as_i64()?;
+            let nanos = m.get("nanoOfSecond").map_or(Some(0), Value::as_i64)?;
+            if !(0..1_000_000_000).contains(&nanos) {
+                return None;
+            }
+            let total = seconds.checked_mul(1_000_000_000)?.checked_add(nanos)?;
+            Some(Timestamp::from_nanos(total, if m.contains_key("nanoOfSecond") { 9 } else { 0 }))
+        }
         _ => None,
     }
 }

@@ -165,3 +165,40 @@ fn the_cache_directory_follows_xdg_cache_home() {
     let src = Source::open(&[log.clone()], &OpenOptions::default(), &mut |_| {}).unwrap();
     assert!(src.index_path().starts_with(dir.path().join("cache").join("hindsight")), "{}", src.index_path().display());
 }
+
+/// Every event of `src` as JSON Lines, to compare two indexes of a log.
+fn all_events(src: &Source) -> String {
+    let mut out = String::new();
+    src.events(&hindsight_core::EventFilter::default(), &mut |e| {
+        out += &serde_json::to_string(&e).unwrap();
+        out.push('\n');
+        true
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn grown_text_and_csv_logs_are_indexed_from_their_last_record() {
+    let cases = [
+        // The appended lines first continue the last record (a traceback).
+        ("app.log", "2024-01-05 10:00:00 INFO start\n2024-01-05 10:00:01 ERROR boom\nTraceback:\n", "  File x\n2024-01-05 10:00:02 INFO ok\n", 2),
+        ("orders.csv", "ts,id,n\n2024-01-05T10:00:00Z,a,1\n2024-01-05T10:00:01Z,b,2\n", "2024-01-05T10:00:02Z,a,3\n", 1),
+        ("svc.logfmt", "ts=2024-01-05T10:00:00Z level=info msg=a\nts=2024-01-05T10:00:01Z level=warn msg=b\n", "ts=2024-01-05T10:00:02Z level=error msg=c\n", 1),
+    ];
+    for (name, first, more, reparsed) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join(name);
+        std::fs::write(&log, first).unwrap();
+        let opts = OpenOptions { settings: Settings::default(), location: Location::Path(dir.path().join("index.hsidx")) };
+        let built = Source::open(&[log.clone()], &opts, &mut |_| {}).unwrap();
+        assert_eq!(built.report().action, "built", "{name}");
+        drop(built);
+        std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(more.as_bytes()).unwrap();
+        let grown = Source::open(&[log.clone()], &opts, &mut |_| {}).unwrap();
+        assert_eq!((grown.report().action.as_str(), grown.report().records_parsed), ("appended", reparsed), "{name}");
+        let fresh = Source::open(&[log.clone()], &OpenOptions { settings: Settings::default(), location: Location::Temp }, &mut |_| {}).unwrap();
+        assert_eq!(all_events(&grown), all_events(&fresh), "{name}");
+        assert_eq!(grown.state(grown.count()).unwrap().to_value(), fresh.state(fresh.count()).unwrap().to_value(), "{name}");
+    }
+}
