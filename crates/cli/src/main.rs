@@ -116,7 +116,7 @@ enum Command {
 
 #[derive(Args)]
 struct Common {
-    /// The log file (one for now: several files are refused until merging arrives).
+    /// The log files; several are merged into one timeline by time.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
     #[command(flatten)]

@@ -151,7 +151,9 @@ pub struct Index {
     /// How records become JSON, from `config`.
     pub decoder: Decoder,
     pub files: Vec<PathBuf>,
-    pub compressed: bool,
+    /// Per file: compressed sources cannot be read at an offset, so their
+    /// records are stored in the index.
+    pub compressed: Vec<bool>,
     pub report: OpenReport,
     _temp: Option<tempfile::TempDir>,
 }
@@ -235,13 +237,14 @@ impl Index {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Index> {
         let started = Instant::now();
-        let [path] = paths else {
-            return Err(Error::Query(
-                "several files at once are not supported yet; give one file (merging arrives with the formats work)".into(),
-            ));
-        };
+        if paths.is_empty() {
+            return Err(Error::Query("no file given; give one or more log files".into()));
+        }
         // Refuse unusable sources and settings before touching any index.
-        format::open_reader(path)?;
+        let mut compressed = Vec::new();
+        for p in paths {
+            compressed.push(format::open_reader(p)?.1 != Compression::None);
+        }
         if let Some(spec) = &settings.reducer {
             Reducer::parse(spec)?;
         }
@@ -250,8 +253,14 @@ impl Index {
                 return Err(Error::Query(format!("unknown format `{name}`; choose one of {}", Format::names())));
             }
         }
-        let canonical = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
-        let canon_paths = vec![canonical.clone()];
+        let mut canon_paths = Vec::new();
+        for p in paths {
+            let canonical = std::fs::canonicalize(p).map_err(|e| Error::io(p, e))?;
+            if canon_paths.contains(&canonical) {
+                return Err(Error::source(p, "is given twice; give each file once"));
+            }
+            canon_paths.push(canonical);
+        }
         let (db_path, temp) = match location {
             Location::Path(p) => (p.clone(), None),
             Location::Cache => {
@@ -264,9 +273,9 @@ impl Index {
                 (dir.path().join("index.hsidx"), Some(dir))
             }
         };
-        let fp = fingerprint(path)?;
+        let fps = paths.iter().map(|p| fingerprint(p)).collect::<Result<Vec<_>>>()?;
         let mut report = OpenReport::default();
-        let plan = if db_path.exists() { plan_reuse(&db_path, path, &fp) } else { Plan::Build("new".into()) };
+        let plan = if db_path.exists() { plan_reuse(&db_path, paths, &fps) } else { Plan::Build("new".into()) };
         let conn = match &plan {
             Plan::Reuse | Plan::Append { .. } => open_db(&db_path)?,
             Plan::Build(_) => {
@@ -277,7 +286,6 @@ impl Index {
                 conn
             }
         };
-        let compressed = format::open_reader(path)?.1 != Compression::None;
         let mut index = Index {
             conn,
             db_path: db_path.clone(),
@@ -293,7 +301,7 @@ impl Index {
             },
             reducer: Reducer::MergePatch,
             decoder: Decoder::Json,
-            files: vec![canonical],
+            files: canon_paths,
             compressed,
             report: OpenReport::default(),
             _temp: temp,
@@ -305,11 +313,11 @@ impl Index {
             }
             Plan::Append { from, line } => {
                 index.load_config()?;
-                report.records_parsed = index.build(path, settings, &fp, Some((from, line)), progress)?;
+                report.records_parsed = index.build(paths, settings, &fps, Some((from, line)), progress)?;
                 report.action = "appended".into();
             }
             Plan::Build(why) => {
-                report.records_parsed = index.build(path, settings, &fp, None, progress)?;
+                report.records_parsed = index.build(paths, settings, &fps, None, progress)?;
                 report.action = if why == "new" { "built".into() } else { format!("rebuilt: {why}") };
             }
         }
@@ -335,14 +343,16 @@ impl Index {
     /// reducer, and places checkpoints.
     fn build(
         &mut self,
-        path: &Path,
+        paths: &[PathBuf],
         settings: &Settings,
-        fp: &Fingerprint,
+        fps: &[Fingerprint],
         resume: Option<(u64, u64)>,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<u64> {
         let started = Instant::now();
         let db = self.db_path.clone();
+        let path = paths[0].as_path();
+        let fp = &fps[0];
         self.conn
             .execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');")
             .map_err(sql(&db))?;
@@ -381,6 +391,25 @@ impl Index {
             }
             (None, None) => format::detect(path, &head)?,
         };
+        // Merged files share one configuration, so they must share a format.
+        let mut readers = vec![reader];
+        for other in &paths[1..] {
+            if settings.format.is_none() {
+                let theirs = format::detect(other, &format::read_head(other, format::READ_HEAD)?)?;
+                if theirs != format {
+                    return Err(Error::source(
+                        other,
+                        format!(
+                            "is {} but {} is {}; files of different formats cannot be merged yet — open them one at a time",
+                            theirs.name(),
+                            path.display(),
+                            format.name()
+                        ),
+                    ));
+                }
+            }
+            readers.push(format::open_reader(other)?.0);
+        }
         let csv = match (format, resume) {
             (Format::Csv, Some(_)) => self.config.csv.clone(),
             (Format::Csv, None) => Some(format::csv_dialect(&head).unwrap_or_else(|| format::forced_csv_dialect(&head))),
@@ -388,16 +417,21 @@ impl Index {
         };
         let cx = TimeContext { default_year: if resume.is_some() { self.config.default_year } else { year_of(fp.mtime_ns) } };
         let delimiter = csv.as_ref().map_or(b',', |d| d.delimiter);
-        let records = RecordReader::new(reader, format, from, first_line).with_csv(delimiter, from == 0);
+        let inputs: Vec<RecordReader<_>> =
+            readers.into_iter().enumerate().map(|(i, r)| {
+                let (base, line) = if i == 0 { (from, first_line) } else { (0, 1) };
+                RecordReader::new(r, format, base, line).with_csv(delimiter, base == 0)
+            }).collect();
         let known = resume.map(|_| self.config.clone());
-        let store_raw = self.compressed;
+        let store_raw = self.compressed.clone();
+        let total_bytes: u64 = fps.iter().map(|f| f.size).sum();
 
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(8);
         // Emptied batches go back to the parser, so that their memory is
         // reused rather than allocated on one thread and freed on the other.
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<Item>>();
         let outcome = std::thread::scope(|scope| -> Result<ParseEnd> {
-            let parser = scope.spawn(move || parse_all(path, records, (format, csv), known, settings, cx, store_raw, start, (tx, recycle_rx)));
+            let parser = scope.spawn(move || parse_all(paths, inputs, (format, csv), known, settings, cx, store_raw, start, (tx, recycle_rx)));
             let mut last_report = Instant::now();
             let mut failure = None;
             for msg in rx.iter() {
@@ -418,7 +452,7 @@ impl Index {
                 }
                 if last_report.elapsed().as_millis() >= 100 {
                     last_report = Instant::now();
-                    progress(Progress { pass: 1, bytes: writer.last_off, total_bytes: fp.size, events: writer.seq, elapsed: started.elapsed().as_secs_f64() });
+                    progress(Progress { pass: 1, bytes: writer.bytes_read(), total_bytes, events: writer.seq, elapsed: started.elapsed().as_secs_f64() });
                 }
             }
             drop(rx);
@@ -443,26 +477,32 @@ impl Index {
         self.reducer = Reducer::parse(&self.config.reducer)?;
         self.decoder = self.config.decoder();
         let config_json = serde_json::to_string(&self.config).map_err(|e| Error::index(&db, e))?;
-        let (safe_offset, safe_line) = if !self.compressed && format.resumable() { (outcome.safe_offset, outcome.safe_line) } else { (fp.size, 0) };
         self.conn
             .execute("INSERT OR REPLACE INTO meta VALUES ('config', ?1)", [config_json])
             .map_err(sql(&db))?;
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO files(id, path, size, mtime_ns, head_hash, tail_hash, indexed_bytes, next_line, compressed)
-                 VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    self.files[0].to_string_lossy(),
-                    fp.size as i64,
-                    fp.mtime_ns,
-                    fp.head,
-                    fp.tail,
-                    safe_offset as i64,
-                    safe_line as i64,
-                    self.compressed as i64
-                ],
-            )
-            .map_err(sql(&db))?;
+        for (i, fp) in fps.iter().enumerate() {
+            // Only a lone file is resumed when it grows; merged files are
+            // indexed again.
+            let resumable = paths.len() == 1 && !self.compressed[i] && format.resumable();
+            let (safe_offset, safe_line) = if resumable { (outcome.safe_offset, outcome.safe_line) } else { (fp.size, 0) };
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO files(id, path, size, mtime_ns, head_hash, tail_hash, indexed_bytes, next_line, compressed)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![
+                        i as i64,
+                        self.files[i].to_string_lossy(),
+                        fp.size as i64,
+                        fp.mtime_ns,
+                        fp.head,
+                        fp.tail,
+                        safe_offset as i64,
+                        safe_line as i64,
+                        self.compressed[i] as i64
+                    ],
+                )
+                .map_err(sql(&db))?;
+        }
         // The final commit is what makes the index trustworthy.
         self.conn
             .execute_batch(&format!(
@@ -478,8 +518,8 @@ impl Index {
     /// records are stored in the index).
     pub fn open_files(&self) -> Result<Files> {
         let mut readers = Vec::new();
-        for p in &self.files {
-            readers.push(if self.compressed { None } else { Some(RawReader::open(p)?) });
+        for (p, compressed) in self.files.iter().zip(&self.compressed) {
+            readers.push(if *compressed { None } else { Some(RawReader::open(p)?) });
         }
         Ok(Files { readers })
     }
@@ -500,9 +540,9 @@ type NameId = Option<(i64, Option<String>)>;
 
 /// One thing to store, in file order.
 enum Item {
-    Event { seq: u64, off: u64, line: u64, len: usize, flags: i64, ts: Option<i64>, ty: NameId, key: NameId, level: Option<i64>, raw: Option<Box<[u8]>> },
-    Error { off: u64, line: u64, message: String },
-    Notice { line: u64, message: String },
+    Event { seq: u64, file: u32, off: u64, line: u64, len: usize, flags: i64, ts: Option<i64>, ty: NameId, key: NameId, level: Option<i64>, raw: Option<Box<[u8]>> },
+    Error { file: u32, off: u64, line: u64, message: String },
+    Notice { file: u32, line: u64, message: String },
     Mark { seq: u64, message: String },
     /// The state after `seq` (an O(1) clone) and the members touched since
     /// the last checkpoint: encoded and stored on the writer's thread.
@@ -545,18 +585,41 @@ impl Continue {
 /// Records held for detection: offset, line, text, byte length, lossy, error.
 type Sample = Vec<(u64, u64, String, usize, bool, Option<&'static str>)>;
 
-/// The parser thread: detects the configuration from a sample (unless it is
-/// `known`), then turns every record into items, runs the reducer and
-/// encodes checkpoints.
+/// An event read and parsed but not yet numbered: merging several files
+/// decides its place by its time first.
+struct Parsed {
+    file: u32,
+    off: u64,
+    line: u64,
+    len: usize,
+    lossy: bool,
+    slots: fields::Slots,
+    payload: serde_json::Value,
+    raw: Option<Box<[u8]>>,
+}
+
+/// One file being read: its records, the events parsed ahead, and the time
+/// of its last event (which events without a time inherit for merging).
+struct Input<R> {
+    records: RecordReader<R>,
+    ahead: std::collections::VecDeque<Parsed>,
+    last_ts: Option<i64>,
+    done: bool,
+}
+
+/// The parser thread: detects the configuration from a sample of the first
+/// file (unless it is `known`), then turns every record into items, merges
+/// several files by time (SPEC §2.4), runs the reducer and decides where
+/// checkpoints go.
 #[allow(clippy::too_many_arguments)]
 fn parse_all<R: std::io::Read>(
-    path: &Path,
-    mut records: RecordReader<R>,
+    paths: &[PathBuf],
+    readers: Vec<RecordReader<R>>,
     (format, csv): (Format, Option<CsvDialect>),
     known: Option<Config>,
     settings: &Settings,
     cx: TimeContext,
-    store_raw: bool,
+    store_raw: Vec<bool>,
     start: Continue,
     (tx, recycled): (std::sync::mpsc::SyncSender<Msg>, std::sync::mpsc::Receiver<Vec<Item>>),
 ) -> Result<ParseEnd> {
@@ -566,7 +629,7 @@ fn parse_all<R: std::io::Read>(
         explode: None,
         cx,
         store_raw,
-        ts_noticed: false,
+        ts_noticed: vec![false; readers.len()],
         batch: Vec::with_capacity(BATCH_ITEMS),
         tx,
         recycled,
@@ -578,34 +641,59 @@ fn parse_all<R: std::io::Read>(
         checkpoints: Checkpointer::new(replay::MIN_SPACING),
         full_bytes: start.full_bytes,
     };
-    let mut sample: Option<Sample> = None;
+    let mut inputs: Vec<Input<R>> =
+        readers.into_iter().map(|records| Input { records, ahead: Default::default(), last_ts: None, done: false }).collect();
+    let mut parsed = 0u64;
+    let read_err = |i: usize| {
+        let path = paths[i].clone();
+        move |e| Error::io(&path, e)
+    };
     match known {
         Some(c) => parser.configure(&c)?,
-        None => sample = Some(Vec::new()),
-    }
-    let mut parsed = 0u64;
-    let mut open = true;
-    while let Some(rec) = records.next_record().map_err(|e| Error::io(path, e))? {
-        parsed += 1;
-        let (text, lossy) = match std::str::from_utf8(rec.bytes) {
-            Ok(s) => (std::borrow::Cow::Borrowed(s), false),
-            Err(_) => (String::from_utf8_lossy(rec.bytes), true),
-        };
-        if let Some(held) = &mut sample {
-            held.push((rec.offset, rec.line, text.into_owned(), rec.bytes.len(), lossy, rec.error));
-            if held.len() >= SAMPLE {
-                let held = sample.take().unwrap_or_default();
-                open = parser.start(format, csv.clone(), settings, held)?;
+        None => {
+            let mut held: Sample = Vec::new();
+            while held.len() < SAMPLE {
+                let Some(rec) = inputs[0].records.next_record().map_err(read_err(0))? else { break };
+                let (text, lossy) = decode_utf8(rec.bytes);
+                held.push((rec.offset, rec.line, text.into_owned(), rec.bytes.len(), lossy, rec.error));
             }
-        } else {
-            open = parser.record(rec.offset, rec.line, &text, rec.bytes.len(), lossy, rec.error);
-        }
-        if !open {
-            break;
+            parsed += held.len() as u64;
+            if !parser.start(format, csv, settings, held, &mut inputs[0].ahead)? {
+                return Ok(ParseEnd { parsed, safe_offset: 0, safe_line: 0 });
+            }
         }
     }
-    if let Some(held) = sample.take() {
-        open = parser.start(format, csv, settings, held)?;
+    let mut open = true;
+    'merge: while open {
+        // Every input with nothing parsed ahead reads until it has an event.
+        for (i, input) in inputs.iter_mut().enumerate() {
+            while input.ahead.is_empty() && !input.done {
+                match input.records.next_record().map_err(read_err(i))? {
+                    None => input.done = true,
+                    Some(rec) => {
+                        parsed += 1;
+                        let (text, lossy) = decode_utf8(rec.bytes);
+                        if !parser.record(i as u32, rec.offset, rec.line, &text, rec.bytes.len(), lossy, rec.error, &mut input.ahead) {
+                            open = false;
+                            break 'merge;
+                        }
+                    }
+                }
+            }
+        }
+        // The earliest event next; ties go to the earlier file.
+        let next = inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, input)| input.ahead.front().map(|p| (p.slots.ts.map(|t| t.nanos).or(input.last_ts), i)))
+            .min_by_key(|&(ts, i)| (ts.unwrap_or(i64::MIN), i));
+        let Some((_, i)) = next else { break };
+        let input = &mut inputs[i];
+        let Some(event) = input.ahead.pop_front() else { break };
+        if let Some(ts) = event.slots.ts {
+            input.last_ts = Some(ts.nanos);
+        }
+        open = parser.commit(event);
     }
     if open {
         if parser.seq > 0 && parser.checkpoints.pending() {
@@ -614,7 +702,16 @@ fn parse_all<R: std::io::Read>(
         }
         parser.flush();
     }
-    Ok(ParseEnd { parsed, safe_offset: records.safe_offset, safe_line: records.safe_line })
+    let first = &inputs[0].records;
+    Ok(ParseEnd { parsed, safe_offset: first.safe_offset, safe_line: first.safe_line })
+}
+
+/// A record's text, and whether invalid UTF-8 had to be replaced.
+fn decode_utf8(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+        Err(_) => (String::from_utf8_lossy(bytes), true),
+    }
 }
 
 struct RecordParser {
@@ -622,8 +719,9 @@ struct RecordParser {
     decoder: Decoder,
     explode: Option<Explode>,
     cx: TimeContext,
-    store_raw: bool,
-    ts_noticed: bool,
+    /// Per file.
+    store_raw: Vec<bool>,
+    ts_noticed: Vec<bool>,
     batch: Vec<Item>,
     tx: std::sync::mpsc::SyncSender<Msg>,
     recycled: std::sync::mpsc::Receiver<Vec<Item>>,
@@ -647,15 +745,16 @@ impl RecordParser {
         Ok(())
     }
 
-    /// Detects the configuration from the held sample, announces it, and
-    /// parses the sample. Returns false when the writer has gone.
-    fn start(&mut self, format: Format, csv: Option<CsvDialect>, settings: &Settings, sample: Sample) -> Result<bool> {
+    /// Detects the configuration from the held sample of the first file,
+    /// announces it, and parses the sample into `ahead`. Returns false when
+    /// the writer has gone.
+    fn start(&mut self, format: Format, csv: Option<CsvDialect>, settings: &Settings, sample: Sample, ahead: &mut std::collections::VecDeque<Parsed>) -> Result<bool> {
         let config = detect_config(format, csv, &sample, settings, self.cx.default_year);
         self.configure(&config)?;
         if self.tx.send(Msg::Config(Box::new(config))).is_err() {
             return Ok(false);
         }
-        Ok(sample.iter().all(|(off, line, text, len, lossy, err)| self.record(*off, *line, text, *len, *lossy, *err)))
+        Ok(sample.iter().all(|(off, line, text, len, lossy, err)| self.record(0, *off, *line, text, *len, *lossy, *err, ahead)))
     }
 
     fn push(&mut self, item: Item) -> bool {
@@ -682,35 +781,38 @@ impl RecordParser {
     }
 
     /// One record as the reader cut it: decoded to JSON, split into its
-    /// inner records when it is an envelope, and turned into events. `len`
-    /// is the record's length in the source, which differs from the text's
-    /// when invalid UTF-8 was replaced.
-    fn record(&mut self, off: u64, line: u64, text: &str, len: usize, lossy: bool, err: Option<&str>) -> bool {
+    /// inner records when it is an envelope, parsed into `ahead`. Parse
+    /// errors are stored at once (they take no `seq`). `len` is the record's
+    /// length in the source, which differs from the text's when invalid
+    /// UTF-8 was replaced. Returns false when the writer has gone.
+    #[allow(clippy::too_many_arguments)]
+    fn record(&mut self, file: u32, off: u64, line: u64, text: &str, len: usize, lossy: bool, err: Option<&str>, ahead: &mut std::collections::VecDeque<Parsed>) -> bool {
         if let Some(message) = err {
-            return self.push(Item::Error { off, line, message: message.to_string() });
+            return self.push(Item::Error { file, off, line, message: message.to_string() });
         }
         let json = match self.decoder.to_json(text) {
             Ok(json) => json,
-            Err(message) => return self.push(Item::Error { off, line, message }),
+            Err(message) => return self.push(Item::Error { file, off, line, message }),
         };
         if let Some(explode) = self.explode {
             if let Some(inner) = serde_json::from_str::<serde_json::Value>(&json).ok().and_then(|v| explode.apply(&v)) {
                 return inner.into_iter().all(|record| {
                     let text = record.to_string();
                     let raw = Some(text.as_bytes().into());
-                    self.event(off, line, &text, len, lossy, raw)
+                    self.parse_event(file, off, line, &text, len, lossy, raw, ahead)
                 });
             }
         }
-        let raw = self.store_raw.then(|| text.as_bytes().into());
-        self.event(off, line, &json, len, lossy, raw)
+        let raw = self.store_raw.get(file as usize).copied().unwrap_or(false).then(|| text.as_bytes().into());
+        self.parse_event(file, off, line, &json, len, lossy, raw, ahead)
     }
 
-    /// One event from its JSON record text.
-    fn event(&mut self, off: u64, line: u64, text: &str, len: usize, lossy: bool, raw: Option<Box<[u8]>>) -> bool {
+    /// One event's slots and payload from its JSON record text.
+    #[allow(clippy::too_many_arguments)]
+    fn parse_event(&mut self, file: u32, off: u64, line: u64, text: &str, len: usize, lossy: bool, raw: Option<Box<[u8]>>, ahead: &mut std::collections::VecDeque<Parsed>) -> bool {
         let members = match scan::top_level_members(text) {
             Ok(m) => m,
-            Err(e) => return self.push(Item::Error { off, line, message: json_error_sentence(&e) }),
+            Err(e) => return self.push(Item::Error { file, off, line, message: json_error_sentence(&e) }),
         };
         let (slots, payload) = match &members {
             Some(m) => (self.fields.slots(m, &self.cx), replay::payload_from_members(&self.fields, m)),
@@ -718,23 +820,30 @@ impl RecordParser {
         };
         let payload = match payload {
             Ok(p) => p,
-            Err(e) => return self.push(Item::Error { off, line, message: json_error_sentence(&e) }),
+            Err(e) => return self.push(Item::Error { file, off, line, message: json_error_sentence(&e) }),
         };
         drop(members);
-        if slots.ts_unparsed && !self.ts_noticed {
+        if slots.ts_unparsed && !self.ts_noticed.get(file as usize).copied().unwrap_or(true) {
             // Reported once per file, not per line (SPEC §2.2).
-            self.ts_noticed = true;
+            self.ts_noticed[file as usize] = true;
             let message = "the time field does not hold a recognisable time here (and maybe elsewhere); such events have no ts".to_string();
-            if !self.push(Item::Notice { line, message }) {
+            if !self.push(Item::Notice { file, line, message }) {
                 return false;
             }
         }
+        ahead.push_back(Parsed { file, off, line, len, lossy, slots, payload, raw });
+        true
+    }
+
+    /// Numbers the next event, stores it, and runs the reducer.
+    fn commit(&mut self, event: Parsed) -> bool {
+        let Parsed { file, off, line, len, lossy, slots, payload, raw } = event;
         self.seq += 1;
         let seq = self.seq;
         let ty = slots.ty.as_deref().map(|t| Self::intern(&mut self.types, t));
         let key = slots.key.as_deref().map(|k| Self::intern(&mut self.keys, k));
         let flags = replay::pack_flags(slots.ts.map_or(0, |t| t.frac_digits), lossy);
-        let event = Item::Event { seq, off, line, len, flags, ts: slots.ts.map(|t| t.nanos), ty, key, level: slots.level.map(|l| l.code()), raw };
+        let event = Item::Event { seq, file, off, line, len, flags, ts: slots.ts.map(|t| t.nanos), ty, key, level: slots.level.map(|l| l.code()), raw };
         if !self.push(event) {
             return false;
         }
@@ -820,7 +929,8 @@ struct Writer<'c> {
     insert_type: rusqlite::Statement<'c>,
     insert_key: rusqlite::Statement<'c>,
     seq: u64,
-    last_off: u64,
+    /// Per file, the offset of the last record stored (for progress).
+    last_off: Vec<u64>,
     in_batch: u32,
     checkpoints: Checkpointer,
 }
@@ -835,12 +945,12 @@ impl<'c> Writer<'c> {
             conn,
             db: db.to_path_buf(),
             insert_event: prepare(
-                "INSERT INTO events(seq, line, off, len, ts, type, key, level, flags, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO events(seq, file, line, off, len, ts, type, key, level, flags, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?,
             insert_type: prepare("INSERT INTO types(id, name) VALUES (?1, ?2)")?,
             insert_key: prepare("INSERT INTO keys(id, name) VALUES (?1, ?2)")?,
             seq: 0,
-            last_off: 0,
+            last_off: Vec::new(),
             in_batch: 0,
             checkpoints: Checkpointer::new(replay::MIN_SPACING),
         })
@@ -849,8 +959,8 @@ impl<'c> Writer<'c> {
     fn item(&mut self, item: Item) -> Result<()> {
         let db = &self.db;
         match item {
-            Item::Event { seq, off, line, len, flags, ts, ty, key, level, raw } => {
-                self.last_off = off;
+            Item::Event { seq, file, off, line, len, flags, ts, ty, key, level, raw } => {
+                advance(&mut self.last_off, file, off);
                 self.seq = seq;
                 if let Some((id, Some(name))) = &ty {
                     self.insert_type.execute(params![id, name]).map_err(sql(db))?;
@@ -859,7 +969,7 @@ impl<'c> Writer<'c> {
                     self.insert_key.execute(params![id, name]).map_err(sql(db))?;
                 }
                 self.insert_event
-                    .execute(params![seq as i64, line as i64, off as i64, len as i64, ts, ty.map(|t| t.0), key.map(|k| k.0), level, flags, raw.as_deref()])
+                    .execute(params![seq as i64, file, line as i64, off as i64, len as i64, ts, ty.map(|t| t.0), key.map(|k| k.0), level, flags, raw.as_deref()])
                     .map_err(sql(db))?;
                 self.in_batch += 1;
                 if self.in_batch >= BATCH {
@@ -867,17 +977,17 @@ impl<'c> Writer<'c> {
                     self.in_batch = 0;
                 }
             }
-            Item::Error { off, line, message } => {
-                self.last_off = off;
+            Item::Error { file, off, line, message } => {
+                advance(&mut self.last_off, file, off);
                 self.conn
-                    .prepare_cached("INSERT INTO errors(file, line, off, message) VALUES (0, ?1, ?2, ?3)")
-                    .and_then(|mut s| s.execute(params![line as i64, off as i64, message]))
+                    .prepare_cached("INSERT INTO errors(file, line, off, message) VALUES (?1, ?2, ?3, ?4)")
+                    .and_then(|mut s| s.execute(params![file, line as i64, off as i64, message]))
                     .map_err(sql(db))?;
             }
-            Item::Notice { line, message } => {
+            Item::Notice { file, line, message } => {
                 self.conn
-                    .prepare_cached("INSERT INTO notices(file, line, message) VALUES (0, ?1, ?2)")
-                    .and_then(|mut s| s.execute(params![line as i64, message]))
+                    .prepare_cached("INSERT INTO notices(file, line, message) VALUES (?1, ?2, ?3)")
+                    .and_then(|mut s| s.execute(params![file, line as i64, message]))
                     .map_err(sql(db))?;
             }
             Item::Mark { seq, message } => {
@@ -894,11 +1004,25 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
+    /// Bytes of the sources read so far, over all files.
+    fn bytes_read(&self) -> u64 {
+        self.last_off.iter().sum()
+    }
+
     /// Commits; returns the number of events.
     fn finish(&mut self) -> Result<u64> {
         self.conn.execute_batch("COMMIT").map_err(sql(&self.db))?;
         Ok(self.seq)
     }
+}
+
+/// Records how far file `file` was read.
+fn advance(last_off: &mut Vec<u64>, file: u32, off: u64) {
+    let file = file as usize;
+    if last_off.len() <= file {
+        last_off.resize(file + 1, 0);
+    }
+    last_off[file] = off;
 }
 
 /// serde_json's message, rephrased as one sentence with its column.
@@ -930,7 +1054,8 @@ fn remove_db(path: &Path) {
 }
 
 /// Decides what an existing index is good for, given the file as it is now.
-fn plan_reuse(db: &Path, path: &Path, now: &Fingerprint) -> Plan {
+fn plan_reuse(db: &Path, paths: &[PathBuf], fps: &[Fingerprint]) -> Plan {
+    let (path, now) = (paths[0].as_path(), &fps[0]);
     let check = || -> rusqlite::Result<Plan> {
         let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         let meta = |k: &str| -> rusqlite::Result<Option<String>> {
@@ -941,6 +1066,13 @@ fn plan_reuse(db: &Path, path: &Path, now: &Fingerprint) -> Plan {
         }
         if meta("complete")?.as_deref() != Some("1") {
             return Ok(Plan::Build("the index was left incomplete".into()));
+        }
+        if paths.len() > 1 {
+            let recorded: Vec<Fingerprint> = conn
+                .prepare("SELECT size, mtime_ns, head_hash, tail_hash FROM files ORDER BY id")?
+                .query_map([], |r| Ok(Fingerprint { size: r.get::<_, i64>(0)? as u64, mtime_ns: r.get(1)?, head: r.get(2)?, tail: r.get(3)? }))?
+                .collect::<rusqlite::Result<_>>()?;
+            return Ok(if recorded == fps { Plan::Reuse } else { Plan::Build("one of the files changed".into()) });
         }
         let row: Option<(i64, i64, Vec<u8>, Vec<u8>, i64, i64, i64)> = conn
             .query_row(

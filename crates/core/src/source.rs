@@ -66,6 +66,9 @@ pub struct Info {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub seq: u64,
+    /// The file the event came from, when several are merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     pub line: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ts: Option<String>,
@@ -102,6 +105,9 @@ pub struct EventFilter {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParseError {
+    /// The file, when several are merged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     pub line: u64,
     pub message: String,
 }
@@ -161,6 +167,8 @@ pub struct Source {
     files: RefCell<Files>,
     cache: RefCell<StateCache>,
     events: u64,
+    /// The paths as the caller gave them, for naming files in answers.
+    given: Vec<PathBuf>,
 }
 
 fn sql_err(db: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -176,7 +184,7 @@ impl Source {
             .conn
             .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))
             .map_err(sql_err(&index.db_path))?;
-        Ok(Source { index, files, cache: RefCell::default(), events: events as u64 })
+        Ok(Source { index, files, cache: RefCell::default(), events: events as u64, given: paths.to_vec() })
     }
 
     /// Number of events (seqs run 1..=count).
@@ -257,9 +265,9 @@ impl Source {
             field_notes: self.index.config.notes.clone(),
             marked: self.scalar("SELECT count(*) FROM marks")? as u64,
             notices: {
-                let mut stmt = self.index.conn.prepare("SELECT line, message FROM notices ORDER BY id").map_err(sql_err(self.db()))?;
+                let mut stmt = self.index.conn.prepare("SELECT file, line, message FROM notices ORDER BY id").map_err(sql_err(self.db()))?;
                 let rows = stmt
-                    .query_map([], |r| Ok(ParseError { line: r.get::<_, i64>(0)? as u64, message: r.get(1)? }))
+                    .query_map([], |r| Ok(ParseError { file: self.file_label(r.get::<_, i64>(0)? as u32), line: r.get::<_, i64>(1)? as u64, message: r.get(2)? }))
                     .map_err(sql_err(self.db()))?;
                 rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))?
             },
@@ -269,11 +277,20 @@ impl Source {
 
     /// Parse errors in file order.
     pub fn errors(&self) -> Result<Vec<ParseError>> {
-        let mut stmt = self.index.conn.prepare("SELECT line, message FROM errors ORDER BY file, line, id").map_err(sql_err(self.db()))?;
+        let mut stmt = self.index.conn.prepare("SELECT file, line, message FROM errors ORDER BY file, line, id").map_err(sql_err(self.db()))?;
         let rows = stmt
-            .query_map([], |r| Ok(ParseError { line: r.get::<_, i64>(0)? as u64, message: r.get(1)? }))
+            .query_map([], |r| Ok(ParseError { file: self.file_label(r.get::<_, i64>(0)? as u32), line: r.get::<_, i64>(1)? as u64, message: r.get(2)? }))
             .map_err(sql_err(self.db()))?;
         rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))
+    }
+
+    /// How events name their file: only when several are merged, by the
+    /// path as given.
+    fn file_label(&self, file: u32) -> Option<String> {
+        if self.index.files.len() < 2 {
+            return None;
+        }
+        self.given.get(file as usize).map(|p| p.display().to_string())
     }
 
     fn check_seq(&self, n: u64) -> Result<()> {
@@ -298,6 +315,7 @@ impl Source {
             .map_err(sql_err(self.db()))?;
         Ok(Event {
             seq: row.seq,
+            file: self.file_label(row.file),
             line: row.line,
             ts: row.ts.map(|t| t.to_rfc3339()),
             ty: row.ty.clone(),

@@ -202,3 +202,52 @@ fn grown_text_and_csv_logs_are_indexed_from_their_last_record() {
         assert_eq!(grown.state(grown.count()).unwrap().to_value(), fresh.state(fresh.count()).unwrap().to_value(), "{name}");
     }
 }
+
+#[test]
+fn several_files_merge_by_time_and_are_reused_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.jsonl");
+    let b = dir.path().join("b.jsonl");
+    std::fs::write(&a, concat!(
+        r#"{"ts":"2024-01-01T10:00:00Z","type":"Set","streamId":"k1","data":{"v":1}}"#, "\n",
+        r#"{"ts":"2024-01-01T10:00:02Z","type":"Set","streamId":"k1","data":{"v":3}}"#, "\n",
+        r#"{"type":"Note","streamId":"k1","data":{"after":3}}"#, "\n",
+    )).unwrap();
+    std::fs::write(&b, concat!(
+        r#"{"ts":"2024-01-01T10:00:01Z","type":"Set","streamId":"k2","data":{"v":2}}"#, "\n",
+        r#"{"ts":"2024-01-01T10:00:02Z","type":"Set","streamId":"k2","data":{"v":4}}"#, "\n",
+        "not json\n",
+    )).unwrap();
+    let paths = [a.clone(), b.clone()];
+    let opts = OpenOptions { settings: Settings::default(), location: Location::Path(dir.path().join("index.hsidx")) };
+    let src = Source::open(&paths, &opts, &mut |_| {}).unwrap();
+    // By time; a tie keeps file order; an event without a time follows its
+    // predecessor in its own file.
+    let order: Vec<(u64, String, u64)> = {
+        let mut v = vec![];
+        src.events(&hindsight_core::EventFilter::default(), &mut |e| {
+            v.push((e.seq, e.file.clone().unwrap(), e.line));
+            true
+        })
+        .unwrap();
+        v
+    };
+    let name = |p: &Path| p.display().to_string();
+    assert_eq!(order, vec![(1, name(&a), 1), (2, name(&b), 1), (3, name(&a), 2), (4, name(&a), 3), (5, name(&b), 2)]);
+    let errors = src.errors().unwrap();
+    assert_eq!((errors.len(), errors[0].file.clone(), errors[0].line), (1, Some(name(&b)), 3));
+    assert_eq!(src.state(5).unwrap().to_value(), serde_json::json!({"k1": {"v": 3, "after": 3}, "k2": {"v": 4}}));
+    drop(src);
+    let again = Source::open(&paths, &opts, &mut |_| {}).unwrap();
+    assert_eq!((again.report().action.as_str(), again.report().records_parsed), ("reused", 0));
+    drop(again);
+    std::fs::OpenOptions::new().append(true).open(&b).unwrap().write_all(b"{\"ts\":\"2024-01-01T10:00:03Z\",\"type\":\"Set\",\"streamId\":\"k2\",\"data\":{\"v\":5}}\n").unwrap();
+    let grown = Source::open(&paths, &opts, &mut |_| {}).unwrap();
+    assert!(grown.report().action.starts_with("rebuilt"), "{}", grown.report().action);
+    assert_eq!(grown.count(), 6);
+    // Files of different formats are refused with a sentence naming both.
+    let text = dir.path().join("c.log");
+    std::fs::write(&text, "Oct 11 22:14:15 host app: hello\n").unwrap();
+    let err = Source::open(&[a.clone(), text], &opts, &mut |_| {}).err().unwrap().to_string();
+    assert!(err.contains("c.log") && err.contains("is syslog but") && err.contains("cannot be merged"), "{err}");
+}
