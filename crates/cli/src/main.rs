@@ -99,6 +99,18 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Bookmarks with notes: `bookmarks FILE… add SEQ NOTE [--tags a,b]`, `bookmarks FILE… list`,
+    /// `bookmarks FILE… remove ID`.
+    Bookmarks {
+        #[command(flatten)]
+        opts: Overrides,
+        /// Comma-separated tags for `add`.
+        #[arg(long)]
+        tags: Option<String>,
+        /// The files, then the action and its arguments.
+        #[arg(required = true, num_args = 2.., value_name = "FILE… ACTION")]
+        args: Vec<String>,
+    },
     /// Open the desktop app on the files.
     App {
         #[arg(value_name = "FILE")]
@@ -235,6 +247,37 @@ fn parse_time(s: &str) -> anyhow::Result<time::Timestamp> {
     time::parse_user_time(s).with_context(|| format!("`{s}` is not a time; use RFC 3339 like 2024-01-05T10:00:00Z, a date, or epoch seconds"))
 }
 
+enum BookmarkAction {
+    List,
+    Add { seq: u64, note: String },
+    Remove { id: i64 },
+}
+
+/// Takes the action off the end of `FILE… ACTION ARGS…`, leaving the files.
+fn bookmark_action(args: &mut Vec<String>) -> anyhow::Result<BookmarkAction> {
+    let n = args.len();
+    let word = |back: usize| if n > back { args.get(n - 1 - back).map(String::as_str) } else { None };
+    let action = if word(0) == Some("list") {
+        args.truncate(n - 1);
+        BookmarkAction::List
+    } else if word(1) == Some("remove") {
+        let id = args[n - 1].parse().with_context(|| format!("`{}` is not a bookmark id; `list` shows the ids", args[n - 1]))?;
+        args.truncate(n - 2);
+        BookmarkAction::Remove { id }
+    } else if word(2) == Some("add") {
+        let seq = args[n - 2].parse().with_context(|| format!("`{}` is not an event number (seq)", args[n - 2]))?;
+        let note = args[n - 1].clone();
+        args.truncate(n - 3);
+        BookmarkAction::Add { seq, note }
+    } else {
+        bail!("give an action after the files: `add SEQ NOTE`, `list` or `remove ID`");
+    };
+    if args.is_empty() {
+        bail!("give the log files before the action");
+    }
+    Ok(action)
+}
+
 /// `hindsight-app` beside this executable, else on PATH.
 fn app_binary() -> Option<PathBuf> {
     let name = format!("hindsight-app{}", std::env::consts::EXE_SUFFIX);
@@ -314,6 +357,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let src = common.opts.open(&common.files)?;
             for hit in src.find(&expr, all)? {
                 out.line(&hit)?;
+            }
+        }
+        Command::Bookmarks { opts, tags, mut args } => {
+            let action = bookmark_action(&mut args)?;
+            let files: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
+            let src = opts.open(&files)?;
+            match action {
+                BookmarkAction::List => {
+                    for b in src.bookmarks()? {
+                        out.line(&b)?;
+                    }
+                }
+                BookmarkAction::Add { seq, note } => {
+                    let tags = tags.as_deref().map(hindsight_core::bookmarks::parse_tags).unwrap_or_default();
+                    out.line(&src.add_bookmark(seq, &note, tags)?)?;
+                }
+                BookmarkAction::Remove { id } => {
+                    out.line(&src.remove_bookmark(id)?)?;
+                }
             }
         }
         Command::App { files } => {

@@ -298,3 +298,23 @@ fn a_kill_in_the_middle_of_indexing_is_never_trusted() {
     assert_eq!(info["events"], json!(total));
     assert_eq!(ok_json(&run(&t.cache(), &["state", p, "--index", d, "--at", &total.to_string(), "--path", "/s999/i"])), json!(total - 1));
 }
+
+#[test]
+fn bookmarks_add_list_remove() {
+    let t = Tmp::new();
+    let log = entity_log();
+    let c = t.cache();
+    let added = ok_lines(&run(&c, &["bookmarks", &log, "add", "4", "card declined <b>twice</b>", "--tags", "bug, audit"]));
+    assert_eq!((added[0]["id"].clone(), added[0]["seq"].clone(), added[0]["tags"].clone()), (json!(1), json!(4), json!(["bug", "audit"])));
+    ok_lines(&run(&c, &["bookmarks", &log, "add", "2", "second"]));
+    let list = ok_lines(&run(&c, &["bookmarks", &log, "list"]));
+    let keys: Vec<&str> = list[0].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["created", "id", "note", "seq", "tags"]);
+    assert_eq!(list.iter().map(|b| b["seq"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 4]);
+    assert_eq!(list[1]["note"], json!("card declined <b>twice</b>"));
+    ok_lines(&run(&c, &["bookmarks", &log, "remove", "1"]));
+    assert_eq!(ok_lines(&run(&c, &["bookmarks", &log, "list"])).len(), 1);
+    fails_with(&run(&c, &["bookmarks", &log, "remove", "1"]), &["no bookmark 1"]);
+    fails_with(&run(&c, &["bookmarks", &log, "add", "99", "x"]), &["event 99 does not exist"]);
+    fails_with(&run(&c, &["bookmarks", &log, "frobnicate"]), &["add SEQ NOTE", "list", "remove ID"]);
+}

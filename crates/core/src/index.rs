@@ -154,6 +154,9 @@ pub struct Index {
     /// Per file: compressed sources cannot be read at an offset, so their
     /// records are stored in the index.
     pub compressed: Vec<bool>,
+    /// The bookmark file of these files: beside the index, named from the
+    /// files alone, so it survives rebuilds and other settings.
+    pub bookmarks_path: PathBuf,
     pub report: OpenReport,
     _temp: Option<tempfile::TempDir>,
 }
@@ -273,6 +276,17 @@ impl Index {
                 (dir.path().join("index.hsidx"), Some(dir))
             }
         };
+        let bookmarks_path = match location {
+            Location::Path(p) => {
+                let mut name = p.as_os_str().to_owned();
+                name.push(".bookmarks.json");
+                PathBuf::from(name)
+            }
+            Location::Cache | Location::Temp => {
+                let dir = db_path.parent().map(Path::to_path_buf).unwrap_or_default();
+                dir.join(db_name(&canon_paths, &Settings::default()).replace(".hsidx", ".bookmarks.json"))
+            }
+        };
         let fps = paths.iter().map(|p| fingerprint(p)).collect::<Result<Vec<_>>>()?;
         let mut report = OpenReport::default();
         let plan = if db_path.exists() { plan_reuse(&db_path, paths, &fps) } else { Plan::Build("new".into()) };
@@ -303,6 +317,7 @@ impl Index {
             decoder: Decoder::Json,
             files: canon_paths,
             compressed,
+            bookmarks_path,
             report: OpenReport::default(),
             _temp: temp,
         };

@@ -12,6 +12,7 @@
 //! and never writes, locks or moves a source file. It knows nothing of the
 //! CLI or the desktop app.
 
+pub mod bookmarks;
 pub mod browse;
 pub mod envelope;
 pub mod error;

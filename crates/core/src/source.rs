@@ -6,6 +6,7 @@
 //! call. Everything returned is plain data (serde-serialisable); nothing here
 //! prints.
 
+use crate::bookmarks::{self, Bookmark};
 use crate::index::{Index, Location, OpenReport, Progress, Settings};
 use crate::jq::{Budget, JqProgram};
 use crate::patch::{self, PatchOp};
@@ -14,7 +15,7 @@ use crate::replay::{self, Files, Row, FLAG_LOSSY_UTF8};
 use crate::state::{self, State, Touched};
 use crate::time::{Level, Timestamp};
 use crate::{Error, Result};
-use rusqlite::{params_from_iter, OptionalExtension};
+use rusqlite::{params, params_from_iter, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -171,6 +172,16 @@ pub struct Source {
     given: Vec<PathBuf>,
 }
 
+/// How many events either side of its old place a bookmark looks for its
+/// event after the source was rewritten.
+const RELOCATE_WINDOW: u64 = 1000;
+
+/// The current time, RFC 3339 to the second.
+fn now_to_the_second() -> String {
+    let now = Timestamp::now();
+    Timestamp::from_nanos(now.nanos - now.nanos.rem_euclid(1_000_000_000), 0).to_rfc3339()
+}
+
 fn sql_err(db: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::index(db, e)
 }
@@ -282,6 +293,92 @@ impl Source {
             .query_map([], |r| Ok(ParseError { file: self.file_label(r.get::<_, i64>(0)? as u32), line: r.get::<_, i64>(1)? as u64, message: r.get(2)? }))
             .map_err(sql_err(self.db()))?;
         rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))
+    }
+
+    /// The bookmarks, in event order. A bookmark whose event moved (the
+    /// source was rewritten and re-indexed) follows it by file, line and
+    /// record hash; one whose event is gone is `stale`.
+    pub fn bookmarks(&self) -> Result<Vec<Bookmark>> {
+        let path = &self.index.bookmarks_path;
+        let mut book = bookmarks::load(path)?;
+        let mut moved = false;
+        for stored in &mut book.bookmarks {
+            if self.anchor_of(stored.mark.seq).ok().as_ref() == Some(&stored.anchor) {
+                stored.mark.stale = false;
+                continue;
+            }
+            // Where it was (same line), then nearby: lines added or removed
+            // above it shift both its line and its seq a little.
+            let same_line: Vec<u64> = self
+                .index
+                .conn
+                .prepare_cached("SELECT seq FROM events WHERE file = ?1 AND line = ?2 ORDER BY seq")
+                .and_then(|mut s| s.query_map(params![stored.anchor.file, stored.anchor.line as i64], |r| r.get::<_, i64>(0))?.map(|r| r.map(|n| n as u64)).collect())
+                .map_err(sql_err(self.db()))?;
+            let old = stored.mark.seq;
+            let nearby = (1..=RELOCATE_WINDOW).flat_map(|d| [old.checked_sub(d), old.checked_add(d)]).flatten().filter(|&n| n >= 1 && n <= self.events);
+            let same_record = |seq: &u64| {
+                let here = self.anchor_of(*seq).ok();
+                here.is_some_and(|a| a.file == stored.anchor.file && a.record_sha256 == stored.anchor.record_sha256)
+            };
+            let found = same_line.into_iter().chain(nearby).find(same_record);
+            match found {
+                Some(seq) => {
+                    stored.mark.seq = seq;
+                    stored.anchor = self.anchor_of(seq)?;
+                    stored.mark.stale = false;
+                    moved = true;
+                }
+                None => stored.mark.stale = true,
+            }
+        }
+        if moved {
+            bookmarks::save(path, &book)?;
+        }
+        let mut list: Vec<Bookmark> = book.bookmarks.into_iter().map(|s| s.mark).collect();
+        list.sort_by_key(|b| (b.seq, b.id));
+        Ok(list)
+    }
+
+    /// Bookmarks event `seq` with a note and tags.
+    pub fn add_bookmark(&self, seq: u64, note: &str, tags: Vec<String>) -> Result<Bookmark> {
+        if seq == 0 {
+            return Err(Error::Query("event 0 does not exist: seqs start at 1".into()));
+        }
+        self.check_seq(seq)?;
+        let path = &self.index.bookmarks_path;
+        let mut book = bookmarks::load(path)?;
+        let id = book.next_id.max(book.bookmarks.iter().map(|b| b.mark.id + 1).max().unwrap_or(1));
+        let mark = Bookmark { id, seq, note: note.to_string(), tags, created: now_to_the_second(), stale: false };
+        book.bookmarks.push(bookmarks::Stored { mark: mark.clone(), anchor: self.anchor_of(seq)? });
+        book.next_id = id + 1;
+        bookmarks::save(path, &book)?;
+        Ok(mark)
+    }
+
+    /// Removes bookmark `id`.
+    pub fn remove_bookmark(&self, id: i64) -> Result<Bookmark> {
+        let path = &self.index.bookmarks_path;
+        let mut book = bookmarks::load(path)?;
+        let Some(at) = book.bookmarks.iter().position(|b| b.mark.id == id) else {
+            return Err(Error::Query(format!("there is no bookmark {id}; `bookmarks FILE list` shows them")));
+        };
+        let removed = book.bookmarks.remove(at);
+        bookmarks::save(path, &book)?;
+        Ok(removed.mark)
+    }
+
+    /// Where event `seq` is, and the hash of its record.
+    fn anchor_of(&self, seq: u64) -> Result<bookmarks::Anchor> {
+        let row = self
+            .index
+            .conn
+            .query_row(&format!("SELECT {} FROM {} WHERE e.seq = ?1", replay::ROW_COLUMNS, replay::ROW_FROM), [seq as i64], replay::row_from_sql)
+            .optional()
+            .map_err(sql_err(self.db()))?
+            .ok_or_else(|| Error::Query(format!("event {seq} does not exist")))?;
+        let text = self.files.borrow_mut().record_text(&row)?;
+        Ok(bookmarks::Anchor { file: row.file, line: row.line, record_sha256: bookmarks::sha256_hex(text.as_bytes()) })
     }
 
     /// How events name their file: only when several are merged, by the

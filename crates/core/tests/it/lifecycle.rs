@@ -251,3 +251,32 @@ fn several_files_merge_by_time_and_are_reused_together() {
     let err = Source::open(&[a.clone(), text], &opts, &mut |_| {}).err().unwrap().to_string();
     assert!(err.contains("c.log") && err.contains("is syslog but") && err.contains("cannot be merged"), "{err}");
 }
+
+#[test]
+fn bookmarks_survive_a_reindex_and_follow_their_event() {
+    let f = fixture();
+    write_lines(&f.log, 0..50, false);
+    let src = open(&f);
+    let a = src.add_bookmark(10, "total looks wrong", vec!["bug".into()]).unwrap();
+    let b = src.add_bookmark(20, "第二 note 🚩", vec![]).unwrap();
+    assert_eq!((a.id, b.id), (1, 2));
+    assert!(src.add_bookmark(51, "x", vec![]).is_err());
+    assert!(src.add_bookmark(0, "x", vec![]).is_err());
+    drop(src);
+    // A line is inserted at the top: the file is rewritten and re-indexed.
+    let text = std::fs::read_to_string(&f.log).unwrap();
+    std::fs::write(&f.log, format!("{}\n{text}", line(999))).unwrap();
+    let src = open(&f);
+    assert!(src.report().action.starts_with("rebuilt"), "{}", src.report().action);
+    let list = src.bookmarks().unwrap();
+    assert_eq!(list.iter().map(|b| (b.id, b.seq, b.stale)).collect::<Vec<_>>(), vec![(1, 11, false), (2, 21, false)]);
+    assert_eq!(list[1].note, "第二 note 🚩");
+    assert_eq!(src.remove_bookmark(2).unwrap().id, 2);
+    assert!(src.remove_bookmark(2).unwrap_err().to_string().contains("no bookmark 2"));
+    drop(src);
+    // The bookmarked event itself is removed: the bookmark says so.
+    let kept: Vec<String> = std::fs::read_to_string(&f.log).unwrap().lines().filter(|l| *l != line(9)).map(String::from).collect();
+    std::fs::write(&f.log, kept.join("\n") + "\n").unwrap();
+    let list = open(&f).bookmarks().unwrap();
+    assert_eq!(list.iter().map(|b| (b.id, b.stale)).collect::<Vec<_>>(), vec![(1, true)]);
+}
