@@ -347,7 +347,42 @@ pub async fn markers(state: tauri::State<'_, AppState>) -> Res<Markers> {
     let o = opened(&state)?;
     with_source(o, move |src| {
         let (marked, errors) = src.markers()?;
-        Ok(Markers { marked: marked.into_iter().map(n).collect(), errors: errors.into_iter().map(n).collect() })
+        let bookmarks = src.bookmarks()?.into_iter().map(|b| b.seq).collect();
+        Ok(Markers { marked: marked.into_iter().map(n).collect(), errors: errors.into_iter().map(n).collect(), bookmarks })
+    })
+    .await
+}
+
+fn bookmark_row(b: hindsight_core::bookmarks::Bookmark) -> BookmarkRow {
+    BookmarkRow { id: b.id, seq: b.seq, note: b.note, tags: b.tags, created: b.created, stale: b.stale }
+}
+
+/// Every bookmark, in event order.
+#[tauri::command]
+pub async fn bookmarks(state: tauri::State<'_, AppState>) -> Res<Vec<BookmarkRow>> {
+    let o = opened(&state)?;
+    with_source(o, move |src| Ok(src.bookmarks()?.into_iter().map(bookmark_row).collect())).await
+}
+
+/// Bookmarks event `seq` with a note and tags.
+#[tauri::command]
+pub async fn add_bookmark(seq: f64, note: String, tags: Vec<String>, state: tauri::State<'_, AppState>) -> Res<BookmarkRow> {
+    let o = opened(&state)?;
+    let seq = seq_arg(seq)?;
+    let tags = hindsight_core::bookmarks::parse_tags(&tags.join(","));
+    with_source(o, move |src| Ok(bookmark_row(src.add_bookmark(seq, &note, tags)?))).await
+}
+
+/// Removes bookmark `id`.
+#[tauri::command]
+pub async fn remove_bookmark(id: f64, state: tauri::State<'_, AppState>) -> Res<()> {
+    let o = opened(&state)?;
+    if !(id.is_finite() && id.fract() == 0.0) {
+        return Err(IpcError::new("query", format!("{id} is not a bookmark id")));
+    }
+    with_source(o, move |src| {
+        src.remove_bookmark(id as i64)?;
+        Ok(())
     })
     .await
 }

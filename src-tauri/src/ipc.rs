@@ -246,13 +246,30 @@ pub struct Histogram {
     pub bins: Vec<Bin>,
 }
 
-/// Timeline markers: events the reducer marked, and where parse errors are.
+/// Timeline markers: events the reducer marked, where parse errors are,
+/// and bookmarked events.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Markers {
     #[ts(type = "Array<number>")]
     pub marked: Vec<u64>,
     #[ts(type = "Array<number>")]
     pub errors: Vec<u64>,
+    #[ts(type = "Array<number>")]
+    pub bookmarks: Vec<u64>,
+}
+
+/// An auditor's note on an event. `stale`: the event is no longer in the
+/// source as it was when bookmarked.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct BookmarkRow {
+    #[ts(type = "number")]
+    pub id: i64,
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub note: String,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub stale: bool,
 }
 
 /// Every type of the boundary, in the order they are written to TypeScript.
@@ -278,6 +295,7 @@ pub fn typescript() -> String {
         Bin::decl(&cfg),
         Histogram::decl(&cfg),
         Markers::decl(&cfg),
+        BookmarkRow::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by ts-rs. Do not edit:\n// run `UPDATE_BINDINGS=1 cargo test -p hindsight-app bindings` instead.\n\n",

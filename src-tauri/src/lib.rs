@@ -34,6 +34,9 @@ pub fn builder_from<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bui
         commands::neighbor,
         commands::next_change,
         commands::seq_at_time,
+        commands::bookmarks,
+        commands::add_bookmark,
+        commands::remove_bookmark,
     ])
 }
 

@@ -111,6 +111,32 @@ enum Command {
         #[arg(required = true, num_args = 2.., value_name = "FILE… ACTION")]
         args: Vec<String>,
     },
+    /// Write the audit report (one self-contained HTML file) of the files and their bookmarks; prints its path.
+    Report {
+        #[command(flatten)]
+        common: Common,
+        /// Where to write the report.
+        #[arg(long, value_name = "REPORT.html")]
+        out: PathBuf,
+        /// The report's title.
+        #[arg(long)]
+        title: Option<String>,
+    },
+    /// Check a report against the files: exit 0 when their hashes and every bookmarked state still match.
+    Verify {
+        /// The report written by `hindsight report`.
+        #[arg(value_name = "REPORT.html")]
+        report: PathBuf,
+        /// The files it was made from.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Where to keep the index (default: the user's cache directory).
+        #[arg(long, value_name = "PATH")]
+        index: Option<PathBuf>,
+        /// Use a temporary index, removed on exit.
+        #[arg(long, conflicts_with = "index")]
+        no_cache: bool,
+    },
     /// Open the desktop app on the files.
     App {
         #[arg(value_name = "FILE")]
@@ -376,6 +402,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 BookmarkAction::Remove { id } => {
                     out.line(&src.remove_bookmark(id)?)?;
                 }
+            }
+        }
+        Command::Report { common, out: path, title } => {
+            let src = common.opts.open(&common.files)?;
+            let names: Vec<String> =
+                common.files.iter().map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
+            let title = title.unwrap_or_else(|| format!("Hindsight audit report: {}", names.join(", ")));
+            let report = hindsight_core::audit::build(&src, &title, env!("CARGO_PKG_VERSION"))?;
+            let html = hindsight_core::report::render_html(&report);
+            std::fs::write(&path, html).with_context(|| format!("{}: the report could not be written", path.display()))?;
+            out.value(&path.display().to_string())?;
+        }
+        Command::Verify { report, files, index, no_cache } => {
+            let html = std::fs::read(&report).with_context(|| format!("{}: the report could not be read", report.display()))?;
+            let facts = hindsight_core::report::extract_facts(&String::from_utf8_lossy(&html))
+                .map_err(|e| anyhow::anyhow!("{}: {e}", report.display()))?;
+            let mut differences = hindsight_core::audit::check_files(&facts, &files)?;
+            if differences.is_empty() {
+                let location = match (index, no_cache) {
+                    (Some(p), _) => Location::Path(p),
+                    (None, true) => Location::Temp,
+                    (None, false) => Location::Cache,
+                };
+                let opts = OpenOptions { settings: hindsight_core::audit::settings_of(&facts), location };
+                let src = Source::open(&files, &opts, &mut |_| {})?;
+                differences.extend(hindsight_core::audit::check_states(&facts, &src)?);
+            }
+            let verdict = serde_json::json!({
+                "ok": differences.is_empty(),
+                "report": report.display().to_string(),
+                "generated": facts.generated,
+                "files": facts.sources.len(),
+                "bookmarks": facts.bookmarks.len(),
+                "differences": differences,
+            });
+            out.value(&verdict)?;
+            if !differences.is_empty() {
+                out.w.flush()?;
+                bail!("{}: the report no longer matches: {}", report.display(), differences.join("; "));
             }
         }
         Command::App { files } => {

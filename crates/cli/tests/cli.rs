@@ -318,3 +318,42 @@ fn bookmarks_add_list_remove() {
     fails_with(&run(&c, &["bookmarks", &log, "add", "99", "x"]), &["event 99 does not exist"]);
     fails_with(&run(&c, &["bookmarks", &log, "frobnicate"]), &["add SEQ NOTE", "list", "remove ID"]);
 }
+
+#[test]
+fn report_then_verify_names_what_differs() {
+    let t = Tmp::new();
+    let c = t.cache();
+    let log = t.path("shop.jsonl");
+    std::fs::copy(fixture("golden/entity.jsonl"), &log).unwrap();
+    let log = log.to_string_lossy().into_owned();
+    ok_lines(&run(&c, &["bookmarks", &log, "add", "4", "<img src=x onerror=alert(1)> declined"]));
+    ok_lines(&run(&c, &["bookmarks", &log, "add", "7", "second look"]));
+    let out = t.path("report.html");
+    let printed = ok_json(&run(&c, &["report", &log, "--out", &out.to_string_lossy()]));
+    assert_eq!(printed, json!(out.to_string_lossy()));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt; declined") && !html.contains("<img"), "notes are escaped");
+    assert_eq!(html.matches("<script").count(), 1, "only the inert facts block");
+    let verdict = ok_json(&run(&c, &["verify", &out.to_string_lossy(), &log]));
+    assert_eq!((verdict["ok"].clone(), verdict["bookmarks"].clone()), (json!(true), json!(2)));
+    // A report whose recorded state is not what the files give.
+    let tampered = t.path("tampered.html");
+    let at = html.find("\"state_sha256\":\"").unwrap() + "\"state_sha256\":\"".len();
+    std::fs::write(&tampered, format!("{}{}{}", &html[..at], "0".repeat(64), &html[at + 64..])).unwrap();
+    let failed = run(&c, &["verify", &tampered.to_string_lossy(), &log]);
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("the state after event 4 differs"));
+    // One byte of the source changes: verify names the file.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = bytes.iter().position(|b| *b == b'7').unwrap();
+    bytes[at] = b'8';
+    std::fs::write(&log, bytes).unwrap();
+    let failed = run(&c, &["verify", &out.to_string_lossy(), &log]);
+    assert_eq!(failed.status.code(), Some(1));
+    let verdict: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(verdict["ok"], json!(false));
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("shop.jsonl: its SHA-256 is") && err.lines().count() == 1, "{err}");
+    // Not a report at all.
+    fails_with(&run(&c, &["verify", &log, &log]), &["shop.jsonl"]);
+}

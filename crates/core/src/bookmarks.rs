@@ -72,12 +72,6 @@ pub fn save(path: &Path, book: &Book) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-/// Lowercase hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Splits `"a, b,c"` into tags, dropping empty ones and duplicates.
 pub fn parse_tags(spec: &str) -> Vec<String> {
     let mut tags: Vec<String> = Vec::new();

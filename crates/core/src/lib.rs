@@ -12,6 +12,7 @@
 //! and never writes, locks or moves a source file. It knows nothing of the
 //! CLI or the desktop app.
 
+pub mod audit;
 pub mod bookmarks;
 pub mod browse;
 pub mod envelope;
@@ -23,6 +24,7 @@ pub mod jq;
 pub mod patch;
 pub mod reducer;
 pub mod replay;
+pub mod report;
 pub mod scan;
 pub mod source;
 pub mod sql;

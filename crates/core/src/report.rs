@@ -230,13 +230,13 @@ fn push_sources(html: &mut String, sources: &[ReportSource]) {
          <thead><tr><th>Name</th><th>Path</th><th class=\"num\">Size (bytes)</th><th>SHA-256</th></tr></thead>\n<tbody>\n",
     );
     for source in sources {
-        html.push_str("<tr><td><bdi>");
+        html.push_str("<tr><td data-label=\"Name\"><bdi>");
         push_escaped(html, &source.name);
-        html.push_str("</bdi></td><td class=\"mono\"><bdi>");
+        html.push_str("</bdi></td><td class=\"mono\" data-label=\"Path\"><bdi>");
         push_escaped(html, &source.path);
-        html.push_str("</bdi></td><td class=\"num\">");
+        html.push_str("</bdi></td><td class=\"num\" data-label=\"Size (bytes)\">");
         html.push_str(&group_thousands(source.size));
-        html.push_str("</td><td class=\"mono hash\">");
+        html.push_str("</td><td class=\"mono hash\" data-label=\"SHA-256\">");
         push_escaped(html, &source.sha256);
         html.push_str("</td></tr>\n");
     }
@@ -384,7 +384,7 @@ fn push_bookmark(html: &mut String, b: &ReportBookmark) {
 
 /// Paragraphs are separated by blank lines; single newlines are kept as breaks.
 fn push_note(html: &mut String, note: &str) {
-    html.push_str("<div class=\"note\" dir=\"auto\">");
+    html.push_str("<div class=\"note\">");
     let mut paragraphs = 0;
     let mut open = false;
     for line in note.lines() {
@@ -398,7 +398,8 @@ fn push_note(html: &mut String, note: &str) {
         if open {
             html.push_str("<br>");
         } else {
-            html.push_str("<p>");
+            // Each paragraph takes its own direction, so an RTL one aligns right.
+            html.push_str("<p dir=\"auto\">");
             open = true;
             paragraphs += 1;
         }
@@ -688,8 +689,16 @@ header { padding-bottom: 1rem; margin-bottom: 1.5rem; border-bottom: 3px solid v
 table { border-collapse: collapse; width: 100%; table-layout: fixed; }
 th, td { text-align: left; vertical-align: top; padding: 0.35rem 0.6rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
 thead th { font-size: 0.8rem; color: var(--muted); border-bottom: 2px solid var(--line); }
-.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.sources .c-name { width: 17%; } .sources .c-path { width: 30%; } .sources .c-size { width: 13%; } .sources .c-hash { width: 40%; }
+.num { text-align: right; font-variant-numeric: tabular-nums; }
+.sources .c-name { width: 16%; } .sources .c-path { width: 29%; } .sources .c-size { width: 15%; } .sources .c-hash { width: 40%; }
+@media screen and (max-width: 40rem) {
+  /* Too narrow for four columns: one labelled block per source. */
+  .sources thead, .sources colgroup { display: none; }
+  .sources, .sources tbody, .sources tr, .sources td { display: block; width: auto; }
+  .sources tr { padding: 0.4rem 0; border-bottom: 1px solid var(--line); }
+  .sources td { border: 0; padding: 0.1rem 0; text-align: left; }
+  .sources td::before { content: attr(data-label); display: block; font-size: 0.75rem; color: var(--muted); }
+}
 .hash { word-break: break-all; }
 .kv th { width: 9rem; font-weight: 600; color: var(--muted); }
 .kv.event { width: auto; min-width: 50%; max-width: 100%; }
@@ -978,7 +987,7 @@ mod tests {
     #[test]
     fn lays_out_sources_settings_and_bookmarks_in_seq_order() {
         let html = render_html(&sample());
-        assert!(html.contains("<td class=\"num\">1,234,567,890</td>"));
+        assert!(html.contains(">1,234,567,890</td>"));
         assert!(html.contains("2,000,000"));
         assert!(html.contains("2024-04-30T00:00:00Z – 2024-04-30T23:59:59Z"));
         assert!(html.contains("<span class=\"slot\">type</span> → <code><bdi>kind</bdi></code>"));
@@ -988,7 +997,7 @@ mod tests {
         assert!(first < second && second < third);
         assert!(html.contains("<h2>Event #48,213 "));
         assert!(html.contains(
-            "<p>주문이 배송됨 — 注文が発送された 📦</p><p>שלום עולם: الطلب شُحن<br>second line</p>"
+            "<p dir=\"auto\">주문이 배송됨 — 注文が発送された 📦</p><p dir=\"auto\">שלום עולם: الطلب شُحن<br>second line</p>"
         ));
         assert!(html.contains("orders.jsonl:48214"));
         assert!(html.contains("hindsight verify report.html FILE…"));

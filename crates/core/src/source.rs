@@ -207,6 +207,11 @@ impl Source {
         &self.index.report
     }
 
+    /// The files of the source, as opened (canonical paths).
+    pub fn files(&self) -> &[PathBuf] {
+        &self.index.files
+    }
+
     pub fn index_path(&self) -> &Path {
         &self.index.db_path
     }
@@ -378,7 +383,7 @@ impl Source {
             .map_err(sql_err(self.db()))?
             .ok_or_else(|| Error::Query(format!("event {seq} does not exist")))?;
         let text = self.files.borrow_mut().record_text(&row)?;
-        Ok(bookmarks::Anchor { file: row.file, line: row.line, record_sha256: bookmarks::sha256_hex(text.as_bytes()) })
+        Ok(bookmarks::Anchor { file: row.file, line: row.line, record_sha256: crate::report::sha256_hex(text.as_bytes()) })
     }
 
     /// How events name their file: only when several are merged, by the

@@ -69,4 +69,6 @@ export type Histogram = {
  */
 axis: string, start: number, end: number, bins: Array<Bin>, };
 
-export type Markers = { marked: Array<number>, errors: Array<number>, };
+export type Markers = { marked: Array<number>, errors: Array<number>, bookmarks: Array<number>, };
+
+export type BookmarkRow = { id: number, seq: number, note: string, tags: Array<string>, created: string, stale: boolean, };
