@@ -410,3 +410,24 @@ pub async fn seq_at_time(ms: f64, state: tauri::State<'_, AppState>) -> Res<u64>
     let t = time::Timestamp::from_nanos((ms * 1_000_000.0) as i64, 3);
     with_source(o, move |src| Ok(n(src.seq_at(t)?))).await
 }
+
+/// Writes the audit report of the open source and its bookmarks to `path`;
+/// returns the path written.
+#[tauri::command]
+pub async fn export_report(path: String, state: tauri::State<'_, AppState>) -> Res<String> {
+    let o = opened(&state)?;
+    let names: Vec<String> = o
+        .paths
+        .iter()
+        .map(|p| std::path::Path::new(p).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    with_source(o, move |src| {
+        let title = format!("Hindsight audit report: {}", names.join(", "));
+        let report = hindsight_core::audit::build(src, &title, env!("CARGO_PKG_VERSION"))?;
+        let html = hindsight_core::report::render_html(&report);
+        std::fs::write(&path, html)
+            .map_err(|e| IpcError::new("io", format!("{path}: the report could not be written ({e}); choose another folder")))?;
+        Ok(path)
+    })
+    .await
+}

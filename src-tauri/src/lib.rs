@@ -37,6 +37,7 @@ pub fn builder_from<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bui
         commands::bookmarks,
         commands::add_bookmark,
         commands::remove_bookmark,
+        commands::export_report,
     ])
 }
 
