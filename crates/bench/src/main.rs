@@ -5,6 +5,9 @@
 //! `hindsight-bench gen-demo [OUT]` — rewrites the bundled demo log.
 //! `hindsight-bench gen-orders N OUT` — writes the benchmark log alone.
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{bail, Context};
 use hindsight_bench::gen;
 use hindsight_core::{Location, OpenOptions, Source};
@@ -14,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
-    hindsight_alloc::tune();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str| -> Option<u64> {
         let i = args.iter().position(|a| a == name)?;

@@ -5,6 +5,9 @@
 //! value otherwise (`--pretty` indents); errors are one sentence on stderr;
 //! exit codes are 0 (success), 1 (failure) and 2 (usage).
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use hindsight_core::index::Progress;
@@ -471,7 +474,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    hindsight_alloc::tune();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
