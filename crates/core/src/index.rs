@@ -34,7 +34,7 @@ use std::time::{Instant, UNIX_EPOCH};
 
 /// Bump when the schema or the meaning of stored data changes: older
 /// indexes are then rebuilt.
-const SCHEMA_VERSION: &str = "5";
+const SCHEMA_VERSION: &str = "6";
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

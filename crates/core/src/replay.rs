@@ -269,9 +269,61 @@ impl Replayer<'_> {
 
 // ---------------------------------------------------------------- checkpoints
 
-/// Checkpoint kinds in the `checkpoints` table.
+/// Checkpoint kinds in the `checkpoints` table. Blobs are zstd-compressed
+/// records, cheap to cut apart (no JSON scanning when loading):
+/// FULL is `(key, member JSON)*` of an object state; DELTA is
+/// `(1, key, member JSON | 0, key)*` — members set or removed since the
+/// previous checkpoint; FULL_VALUE is the JSON text of a non-object state.
+/// Strings are written as a LEB128 length and the UTF-8 bytes.
 const FULL: i64 = 0;
 const DELTA: i64 = 1;
+const FULL_VALUE: i64 = 2;
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    let mut n = s.len();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            break;
+        }
+        out.push(byte | 0x80);
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Reads the records of a checkpoint blob; `None` marks damage.
+struct Records<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Records<'a> {
+    fn done(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    fn string(&mut self) -> Option<&'a str> {
+        let mut n = 0usize;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            n |= ((b & 0x7f) as usize).checked_shl(shift)?;
+            if b & 0x80 == 0 {
+                let s = self.bytes.get(self.pos..self.pos.checked_add(n)?)?;
+                self.pos += n;
+                return std::str::from_utf8(s).ok();
+            }
+        }
+        None
+    }
+}
 
 /// Replay cost of one event, in bytes-equivalent: its record plus a fixed
 /// overhead for the reducer and the row lookup.
@@ -381,39 +433,38 @@ impl Checkpointer {
         json.clear();
         let kind = match (&self.touched, state, delta_ok) {
             (Touched::Keys(keys), State::Object(members), true) => {
-                // {"set":{k:v,…},"del":[k,…]} written without copying values.
-                json.extend_from_slice(b"{\"set\":{");
-                let mut first = true;
-                let mut del = Vec::new();
                 for k in keys {
                     match members.get(&**k) {
                         Some(v) => {
-                            if !first {
-                                json.push(b',');
-                            }
-                            first = false;
-                            let _ = serde_json::to_writer(&mut json, k);
-                            json.push(b':');
-                            let _ = v.write_json(&mut json);
+                            json.push(1);
+                            put_str(&mut json, k);
+                            put_str(&mut json, v.text());
                         }
-                        None => del.push(k),
+                        None => {
+                            json.push(0);
+                            put_str(&mut json, k);
+                        }
                     }
                 }
-                json.extend_from_slice(b"},\"del\":");
-                let _ = serde_json::to_writer(&mut json, &del);
-                json.push(b'}');
                 DELTA
             }
-            _ => {
-                let _ = state.write_json(&mut json);
+            (_, State::Object(members), _) => {
+                for (k, v) in members {
+                    put_str(&mut json, k);
+                    put_str(&mut json, v.text());
+                }
                 FULL
+            }
+            (_, State::Other(v), _) => {
+                let _ = serde_json::to_writer(&mut json, v);
+                FULL_VALUE
             }
         };
         let compressor = self.compressor.get_or_insert_with(|| {
             zstd::bulk::Compressor::new(CHECKPOINT_LEVEL).unwrap_or_else(|_| zstd::bulk::Compressor::default())
         });
         let blob = compressor.compress(&json).unwrap_or_default();
-        if kind == FULL {
+        if kind != DELTA {
             self.full_bytes = json.len() as u64;
             self.shared_full_bytes.store(self.full_bytes, std::sync::atomic::Ordering::Relaxed);
             self.chain_len = 0;
@@ -452,19 +503,13 @@ fn damaged(e: impl std::fmt::Display) -> Error {
 }
 
 /// A delta checkpoint: members set (left as JSON text) and members removed.
-#[derive(serde::Deserialize)]
-struct Delta {
-    set: std::collections::HashMap<String, Box<serde_json::value::RawValue>>,
-    del: Vec<String>,
-}
-
 /// The state at the latest checkpoint at or before `n`, and its seq
 /// (`(0, {})` when there is none): the full checkpoint before it, then each
 /// delta after that full one, in order.
 pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
     let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
     let full: Option<i64> = conn
-        .prepare_cached("SELECT seq FROM checkpoints WHERE seq <= ?1 AND kind = 0 ORDER BY seq DESC LIMIT 1")
+        .prepare_cached("SELECT seq FROM checkpoints WHERE seq <= ?1 AND kind IN (0, 2) ORDER BY seq DESC LIMIT 1")
         .map_err(sql_err)?
         .query_row([n as i64], |r| r.get(0))
         .optional()
@@ -474,27 +519,67 @@ pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
         .prepare_cached("SELECT seq, kind, data FROM checkpoints WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq")
         .map_err(sql_err)?;
     let mut rows = stmt.query(params![full, n as i64]).map_err(sql_err)?;
-    let mut state = State::default();
+    let broken = || damaged("a checkpoint record is cut short");
+    // The full checkpoint's blob, then every delta's: deltas are merged
+    // (the latest wins) before the map is built once, so a member changed
+    // in several deltas is allocated and inserted once.
+    let mut base: Option<(i64, Vec<u8>)> = None;
+    let mut deltas: Vec<Vec<u8>> = Vec::new();
     let mut at = 0;
     while let Some(r) = rows.next().map_err(sql_err)? {
         let seq: i64 = r.get(0).map_err(sql_err)?;
         let kind: i64 = r.get(1).map_err(sql_err)?;
         let blob = r.get_ref(2).map_err(sql_err)?.as_blob().map_err(damaged)?;
-        let json = zstd::stream::decode_all(blob).map_err(damaged)?;
-        let text = std::str::from_utf8(&json).map_err(damaged)?;
-        if kind == FULL {
-            state = State::from_json(text).map_err(damaged)?;
+        let bytes = zstd::stream::decode_all(blob).map_err(damaged)?;
+        if kind == DELTA {
+            deltas.push(bytes);
         } else {
-            let delta: Delta = serde_json::from_str(text).map_err(damaged)?;
-            let members = state.members_mut();
-            for (k, raw) in delta.set {
-                members.insert(Arc::from(k), Arc::new(Member::from(raw)));
-            }
-            for k in delta.del {
-                members.remove(k.as_str());
-            }
+            base = Some((kind, bytes));
+            deltas.clear();
         }
         at = seq as u64;
+    }
+    let mut changes: rustc_hash::FxHashMap<&str, Option<&str>> = Default::default();
+    for bytes in &deltas {
+        let mut records = Records { bytes, pos: 0 };
+        while !records.done() {
+            let set = records.byte().ok_or_else(broken)? == 1;
+            let key = records.string().ok_or_else(broken)?;
+            let value = if set { Some(records.string().ok_or_else(broken)?) } else { None };
+            changes.insert(key, value);
+        }
+    }
+    let member = |text: &str| Arc::new(Member::from_json_text(text.into()));
+    let mut state = match base {
+        Some((FULL_VALUE, bytes)) => State::from_value(serde_json::from_slice(&bytes).map_err(damaged)?),
+        Some((_, bytes)) => {
+            let mut members: Vec<(Arc<str>, Arc<Member>)> = Vec::new();
+            let mut records = Records { bytes: &bytes, pos: 0 };
+            while !records.done() {
+                let key = records.string().ok_or_else(broken)?;
+                let value = records.string().ok_or_else(broken)?;
+                match changes.remove(key) {
+                    Some(Some(newer)) => members.push((Arc::from(key), member(newer))),
+                    Some(None) => {}
+                    None => members.push((Arc::from(key), member(value))),
+                }
+            }
+            State::Object(members.into_iter().collect())
+        }
+        None => State::default(),
+    };
+    if !changes.is_empty() {
+        let members = state.members_mut();
+        for (key, value) in changes {
+            match value {
+                Some(text) => {
+                    members.insert(Arc::from(key), member(text));
+                }
+                None => {
+                    members.remove(key);
+                }
+            }
+        }
     }
     Ok((at, state))
 }

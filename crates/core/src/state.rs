@@ -34,7 +34,8 @@ pub type Members = imbl::OrdMap<Arc<str>, Arc<Member>>;
 #[derive(Debug, Clone, Default)]
 pub struct Member {
     value: OnceLock<Value>,
-    text: OnceLock<Box<RawValue>>,
+    /// Always valid JSON: written by serde_json, or checked when read.
+    text: OnceLock<Box<str>>,
 }
 
 impl From<Value> for Member {
@@ -45,14 +46,22 @@ impl From<Value> for Member {
 
 impl From<Box<RawValue>> for Member {
     fn from(raw: Box<RawValue>) -> Member {
-        Member { value: OnceLock::new(), text: OnceLock::from(raw) }
+        Member::from_json_text(raw.get().into())
+    }
+}
+
+impl Member {
+    /// A member from JSON text the engine wrote itself (a checkpoint), so
+    /// not validated again: a damaged text reads as `null`.
+    pub fn from_json_text(text: Box<str>) -> Member {
+        Member { value: OnceLock::new(), text: OnceLock::from(text) }
     }
 }
 
 impl PartialEq for Member {
     fn eq(&self, other: &Member) -> bool {
         if let (Some(a), Some(b)) = (self.text.get(), other.text.get()) {
-            if a.get() == b.get() {
+            if a == b {
                 return true;
             }
         }
@@ -64,7 +73,7 @@ impl Member {
     /// The parsed value.
     pub fn value(&self) -> &Value {
         self.value.get_or_init(|| match self.text.get() {
-            Some(raw) => serde_json::from_str(raw.get()).unwrap_or(Value::Null),
+            Some(text) => serde_json::from_str(text).unwrap_or(Value::Null),
             None => Value::Null,
         })
     }
@@ -86,14 +95,13 @@ impl Member {
         self.text
             .get_or_init(|| {
                 let v = self.value.get().unwrap_or(&Value::Null);
-                serde_json::value::to_raw_value(v).unwrap_or_else(|_| RawValue::from_string("null".into()).expect("valid JSON"))
+                serde_json::to_string(v).unwrap_or_else(|_| "null".into()).into_boxed_str()
             })
-            .get()
     }
 
     /// Whether both hold the same JSON text (cheap; false means "maybe not").
     pub fn same_text(&self, other: &Member) -> bool {
-        matches!((self.text.get(), other.text.get()), (Some(a), Some(b)) if a.get() == b.get())
+        matches!((self.text.get(), other.text.get()), (Some(a), Some(b)) if a == b)
     }
 
     pub fn write_json(&self, w: &mut impl Write) -> io::Result<()> {
