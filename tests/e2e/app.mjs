@@ -344,6 +344,77 @@ export class App {
     );
   }
 
+  // ---- bookmarks ---------------------------------------------------------
+
+  /** The bookmarks panel's items: `{seq, note, tags, stale, current}` in the order shown. */
+  bookmarkItems() {
+    return this.s.execute(
+      `return Array.from(document.querySelectorAll(arguments[0] + ' [data-testid="bookmark-item"]')).map((li) => ({
+         seq: Number(li.getAttribute('data-seq')),
+         note: (li.querySelector('[data-testid="bookmark-note-text"]') || li).textContent,
+         tags: Array.from(li.querySelectorAll('.chip')).map((c) => c.textContent),
+         stale: !!li.querySelector('[data-testid="bookmark-stale"]'),
+         current: li.classList.contains('current'),
+         text: li.innerText,
+       }));`,
+      '[data-testid="bookmarks-panel"]',
+    );
+  }
+
+  /** Waits for the panel to list exactly these seqs, in this order. */
+  async waitBookmarks(seqs, { message } = {}) {
+    let last = [];
+    try {
+      return await waitFor(
+        async () => {
+          const items = await this.bookmarkItems();
+          last = items.map((i) => i.seq);
+          return JSON.stringify(last) === JSON.stringify(seqs) ? items : null;
+        },
+        { message: message ?? `the bookmarks panel to list ${seqs.map((s) => `#${s}`).join(', ') || 'nothing'}` },
+      );
+    } catch (e) {
+      e.message += ` (it lists: ${last.map((s) => `#${s}`).join(', ') || 'nothing'})`;
+      throw e;
+    }
+  }
+
+  /** The count badge of the toolbar's bookmarks toggle. */
+  async bookmarkCount() {
+    const t = await this.s.execute(
+      'const e = document.querySelector(arguments[0]); return e ? e.textContent : null;',
+      '[data-testid="bookmarks-toggle"] [data-testid="bookmarks-count"]',
+    );
+    return t === null ? null : Number(String(t).replace(/[^\d]/g, ''));
+  }
+
+  /**
+   * Bookmark ribbons drawn along the timeline's top strip: runs of pixels in
+   * the bookmark colour (--mk-bookmark) on one row of the canvas.
+   */
+  timelineBookmarks() {
+    return this.s.execute(
+      `const c = document.querySelector(arguments[0] + ' canvas');
+       if (!c || !c.width) return -1;
+       const want = getComputedStyle(document.documentElement).getPropertyValue('--mk-bookmark').trim();
+       const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(want);
+       if (!m) return -2;
+       const [r, g, b] = [1, 2, 3].map((i) => parseInt(m[i], 16));
+       const dpr = c.width / c.getBoundingClientRect().width;
+       const y = Math.round(3 * dpr);
+       const row = c.getContext('2d').getImageData(0, y, c.width, 1).data;
+       let runs = 0, inRun = false;
+       for (let x = 0; x < c.width; x++) {
+         const i = x * 4;
+         const hit = Math.abs(row[i] - r) < 40 && Math.abs(row[i + 1] - g) < 40 && Math.abs(row[i + 2] - b) < 40 && row[i + 3] > 200;
+         if (hit && !inRun) runs++;
+         inRun = hit;
+       }
+       return runs;`,
+      tid('timeline'),
+    );
+  }
+
   /** Calls the drag-and-drop hook with these paths (not awaiting the open). */
   openPaths(paths) {
     return this.s.execute(

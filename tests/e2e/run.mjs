@@ -36,11 +36,16 @@ function log(line) {
   process.stdout.write(`${line}\n`);
 }
 
-/** A launcher for one scenario: its own config/data dirs, and its pid recorded. */
-async function writeLauncher(dir, cacheDir) {
+/**
+ * A launcher for one scenario: its own config/data dirs, and its pid
+ * recorded. `env` adds variables (e.g. GTK_THEME for a restart in dark mode).
+ */
+async function writeLauncher(dir, cacheDir, env = {}, name = 'hindsight-app') {
   await mkdir(path.join(dir, 'config'), { recursive: true });
   await mkdir(path.join(dir, 'data'), { recursive: true });
-  const file = path.join(dir, 'hindsight-app');
+  await mkdir(cacheDir, { recursive: true });
+  const file = path.join(dir, name);
+  const extra = Object.entries(env).filter(([k]) => /^[A-Z_][A-Z0-9_]*$/.test(k));
   await writeFile(
     file,
     [
@@ -49,6 +54,7 @@ async function writeLauncher(dir, cacheDir) {
       `XDG_DATA_HOME=${shq(path.join(dir, 'data'))}`,
       `XDG_CACHE_HOME=${shq(cacheDir)}`,
       'export XDG_CONFIG_HOME XDG_DATA_HOME XDG_CACHE_HOME',
+      ...extra.map(([k, v]) => `${k}=${shq(v)}; export ${k}`),
       `echo $$ > ${shq(path.join(dir, 'app.pid'))}`,
       `exec ${shq(APP)} "$@" 2>>${shq(path.join(dir, 'app.log'))}`,
       '',
@@ -202,7 +208,11 @@ async function main() {
       continue;
     }
     const dir = path.join(tmp, sc.name);
-    const launcher = await writeLauncher(dir, cacheDir);
+    // A scenario that writes next to the index (bookmarks) gets a cache of
+    // its own, so that what it leaves never shows in another scenario.
+    const scCache = sc.ownCache ? path.join(dir, 'cache') : cacheDir;
+    const launcher = await writeLauncher(dir, scCache);
+    let restarts = 0;
     const ctx = {
       root: ROOT,
       demoPath: DEMO,
@@ -212,6 +222,23 @@ async function main() {
       log: (m) => log(`   ${m}`),
       // An extra screenshot mid-scenario: NAME-STEP.png (best effort).
       shot: (step) => (ctx.session ? ctx.session.screenshot(path.join(SHOTS, `${sc.name}-${step}.png`)).catch(() => {}) : undefined),
+      /**
+       * Quits the app and starts it again on the same files, config, data
+       * and cache (what a user's restart keeps); `env` adds variables for the
+       * new process. Answers the App of the new session.
+       */
+      restart: async ({ env = {} } = {}) => {
+        if (session) await session.delete();
+        session = null;
+        ctx.session = null;
+        await reapApp(dir);
+        const again = await writeLauncher(dir, scCache, env, `hindsight-app-${++restarts}`);
+        session = await newSession(again, args, dir);
+        ctx.session = session;
+        const next = new App(session, ctx);
+        await next.ready();
+        return next;
+      },
     };
     const args = typeof sc.args === 'function' ? sc.args(ctx) : sc.args ?? [];
     let session;

@@ -5,6 +5,8 @@
 import { Key, tid, waitFor } from './webdriver.mjs';
 import { assert, squash } from './app.mjs';
 import { XSS } from './fixtures.mjs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 
 const DEMO_EVENTS = 3502;
 
@@ -51,6 +53,53 @@ async function diffEntry(app, path) {
     path,
   );
 }
+
+/** The window's inner size, and whether the page or a panel overflows sideways. */
+function layoutReport(app) {
+  return app.s.execute(
+    `const panel = document.querySelector('[data-testid="bookmarks-panel"]');
+     const r = panel ? panel.getBoundingClientRect() : null;
+     const body = panel ? panel.querySelector('.pane-body') : null;
+     const tb = document.querySelector('header.toolbar');
+     return {
+       w: window.innerWidth, h: window.innerHeight,
+       pageOverflow: document.documentElement.scrollWidth > window.innerWidth + 1 || document.documentElement.scrollHeight > window.innerHeight + 1,
+       panel: r && { left: r.left, right: r.right, top: r.top, bottom: r.bottom, w: r.width, h: r.height },
+       panelOverflowX: body ? body.scrollWidth > body.clientWidth + 1 : false,
+       toolbarH: tb ? tb.getBoundingClientRect().height : 0,
+       dark: matchMedia('(prefers-color-scheme: dark)').matches,
+     };`,
+  );
+}
+
+/** Resizes the window and waits for the page to take the size. */
+async function resizeTo(app, width, height) {
+  await app.s.setWindowRect({ width, height }).catch(() => {});
+  return waitFor(
+    async () => {
+      const r = await layoutReport(app);
+      return Math.abs(r.w - width) <= 16 && Math.abs(r.h - height) <= 40 ? r : null;
+    },
+    { timeout: 8000, message: `the window to become ${width}×${height}` },
+  );
+}
+
+/** Layout checks for the bookmarks panel at the current size. */
+async function checkLayout(app, where) {
+  const r = await layoutReport(app);
+  app.ctx.log(`${where}: ${r.w}×${r.h}${r.dark ? ' dark' : ''}, toolbar ${Math.round(r.toolbarH)} px, panel ${r.panel ? `${Math.round(r.panel.w)}×${Math.round(r.panel.h)}` : 'hidden'}`);
+  assert(!r.pageOverflow, `${where}: the page overflows the window (${r.w}×${r.h})`);
+  if (r.panel) {
+    assert(r.panel.left >= 0 && r.panel.right <= r.w + 1 && r.panel.bottom <= r.h + 1, `${where}: the bookmarks panel sticks out of the window: ${JSON.stringify(r.panel)}`);
+    assert(r.panel.w >= 240 && r.panel.h >= 100, `${where}: the bookmarks panel is too small to use: ${JSON.stringify(r.panel)}`);
+    assert(!r.panelOverflowX, `${where}: the bookmarks panel scrolls sideways (a long note or tag widens it)`);
+  }
+  assert(r.toolbarH < 50, `${where}: the toolbar wraps onto a second row (${Math.round(r.toolbarH)} px high)`);
+  return r;
+}
+
+/** Whether the element with this test id has focus. */
+const focused = (app, name) => app.s.execute('return document.activeElement === document.querySelector(arguments[0])', tid(name));
 
 export const scenarios = [
   {
@@ -478,6 +527,200 @@ export const scenarios = [
       await (await app.s.findElement(`:is(${app.sel.blamePanel}) button[aria-label="Close"]`)).click();
       await app.s.waitForGone(app.sel.blamePanel);
       assert((await app.s.execute('return typeof window.__pwned')) === 'undefined', 'window.__pwned was set');
+    },
+  },
+  {
+    // SPEC §6 Bookmarks: add with `b`, list, move between them, survive a
+    // restart, remove; notes are text. Its own cache dir: bookmarks are kept
+    // beside the index and must not show up in other scenarios.
+    name: 'bookmarks',
+    ownCache: true,
+    args: (ctx) => [ctx.demoPath],
+    async run(app, ctx) {
+      await app.waitLoaded();
+      await resizeTo(app, 1280, 800).catch((e) => ctx.log(`(resize: ${e.message})`));
+      await app.s.execute('window.__alerts = 0; window.alert = () => { window.__alerts++; };');
+      assert(!(await app.visible('bookmarks-panel')), 'the bookmarks panel shows before any bookmark');
+      assert((await app.bookmarkCount()) === 0, `the bookmarks toggle counts ${await app.bookmarkCount()} on a fresh cache`);
+      const exportButton = await app.s.waitForElement(tid('export-report'));
+      assert(await exportButton.property('disabled') === false, 'the Export report button is disabled with a log open');
+
+      // 1. `b` on #2740 opens the form with the focus in the note.
+      await app.keyTo(2740, DEMO_EVENTS);
+      await app.typeText('b');
+      await app.s.waitForElement(tid('bookmark-form'));
+      await waitFor(() => focused(app, 'bookmark-note'), { message: 'the focus to go to the note' });
+      assert(await app.visible('bookmarks-panel'), 'the form opened without the bookmarks panel');
+      // Shortcut keys are text in the note: Space (play), n (step), p (pin), b, [ ] , . / ? go into it.
+      const ascii = 'Paid, then refunded twice by the bot [n/p?] <img src=x onerror=alert(1)> ';
+      await app.typeText(ascii);
+      const noteEl = await app.s.findElement(tid('bookmark-note'));
+      await noteEl.sendKeys('환불');
+      const note1 = `${ascii}환불`;
+      const typed = await noteEl.property('value');
+      assert(typed === note1, `the note holds ${JSON.stringify(typed)}, not what was typed ${JSON.stringify(note1)}`);
+      assert((await app.seq()) === 2740, `typing in the note moved the position to #${await app.seq()}`);
+      assert(!/\d/.test(await (await app.s.findElement(app.sel.pinButton)).text()), 'typing p in the note pinned A');
+      assert(!/Keyboard shortcuts/i.test(await app.bodyText()), 'typing ? in the note opened the help');
+      const tags = await app.s.findElement(tid('bookmark-tags'));
+      await tags.sendKeys('refund, bug,  refund');
+      await ctx.shot('form');
+      await (await app.s.findElement(tid('bookmark-save'))).click();
+      const first = await app.waitBookmarks([2740]);
+      await app.s.waitForGone(tid('bookmark-form'));
+      ctx.log(`listed: ${squash(first[0].text)}`);
+      assert(first[0].note.includes('<img src=x onerror=alert(1)>') && first[0].note.includes('환불'), `the note does not show as literal text: ${JSON.stringify(first[0].note)}`);
+      assert(JSON.stringify(first[0].tags) === JSON.stringify(['refund', 'bug']), `the tags show as ${JSON.stringify(first[0].tags)}, not ["refund","bug"]`);
+      assert(first[0].current, 'the bookmark of the current event is not highlighted');
+      const dom = await app.s.execute(
+        `return { img: document.querySelectorAll('img[src="x"], img[src$="/x"]').length, onerror: document.querySelectorAll('[onerror]').length, alerts: window.__alerts };`,
+      );
+      assert(dom.img === 0 && dom.onerror === 0 && dom.alerts === 0, `the note's markup became an element or ran: ${JSON.stringify(dom)}`);
+      assert((await app.bookmarkCount()) === 1, `the toggle counts ${await app.bookmarkCount()} bookmarks, not 1`);
+      const notice = await waitFor(async () => ((await app.visible('notice')) ? app.text('notice') : null), { message: 'a notice that the bookmark was saved' });
+      ctx.log(`notice: ${notice}`);
+      await waitFor(async () => (await app.timelineBookmarks()) === 1, { message: 'one bookmark ribbon on the timeline' });
+
+      // 2. A second bookmark from the toolbar button, a long note in several
+      //    scripts over two lines, a long tag; saved with Ctrl+Enter.
+      await app.focusWindow();
+      await app.keys(Key.Home);
+      await app.waitSeq(1);
+      await app.repeat(Key.ArrowRight, 4);
+      await app.waitSeq(5);
+      await (await app.s.findElement(tid('bookmark-add'))).click();
+      await waitFor(() => focused(app, 'bookmark-note'), { message: 'the focus to go to the note (toolbar button)' });
+      const line1 = '주문 취소가 두 번 처리됨 — 注文が二重 — 订单取消两次 — בדיקה מימין לשמאל — and a first line long enough to be cut at the edge of the panel';
+      const note2 = await app.s.findElement(tid('bookmark-note'));
+      await note2.sendKeys(line1);
+      await app.keys(Key.Enter);
+      await note2.sendKeys('second line');
+      await (await app.s.findElement(tid('bookmark-tags'))).sendKeys('한국어, a-very-long-tag-name-that-must-not-widen-the-bookmarks-panel-whatever-happens');
+      await note2.click();
+      await app.keys(Key.Enter, [Key.Control]);
+      const both = await app.waitBookmarks([5, 2740], { message: 'both bookmarks in event order after Ctrl+Enter' });
+      assert(both[0].note.startsWith(line1) && !both[0].note.includes('second line'), `the list does not show the note's first line: ${JSON.stringify(both[0].note)}`);
+      assert((await app.bookmarkCount()) === 2, `the toggle counts ${await app.bookmarkCount()}, not 2`);
+      await waitFor(async () => (await app.timelineBookmarks()) === 2, { message: 'two bookmark ribbons on the timeline' });
+
+      // 3. `.` and `,` move between bookmarks; clicking one goes there.
+      await app.focusWindow();
+      await app.typeText('.');
+      await app.waitSeq(2740, { message: '`.` to go to the next bookmark #2740' });
+      await app.typeText(',');
+      await app.waitSeq(5, { message: '`,` to go back to the bookmark #5' });
+      await app.keys(Key.End);
+      await app.waitSeq(DEMO_EVENTS);
+      await (await app.s.findElement(`${tid('bookmark-item')}[data-seq="2740"] button`)).click();
+      await app.waitSeq(2740, { message: 'clicking the bookmark #2740 to move the position' });
+      await checkLayout(app, '1280×800');
+      await ctx.shot('two');
+      await resizeTo(app, 1024, 700);
+      await checkLayout(app, '1024×700');
+      await ctx.shot('two-1024');
+
+      // 4. A restart on the same file keeps both.
+      app = await ctx.restart();
+      await app.waitLoaded();
+      await resizeTo(app, 1280, 800).catch((e) => ctx.log(`(resize: ${e.message})`));
+      await waitFor(async () => (await app.bookmarkCount()) === 2, { message: 'the toggle to count 2 bookmarks after the restart' });
+      await waitFor(async () => (await app.timelineBookmarks()) === 2, { message: 'two bookmark ribbons after the restart' });
+      await (await app.s.findElement(tid('bookmarks-toggle'))).click();
+      const kept = await app.waitBookmarks([5, 2740], { message: 'both bookmarks after the restart' });
+      assert(kept[1].note === note1 && kept[0].note.startsWith(line1), `the notes changed across the restart: ${JSON.stringify(kept.map((k) => k.note))}`);
+      assert(kept.every((k) => !k.stale), 'a bookmark of an unchanged file shows as stale');
+
+      // 5. Remove one: a confirm step, and Keep leaves it.
+      await (await app.s.findElement(`${tid('bookmark-item')}[data-seq="2740"] ${tid('bookmark-remove')}`)).click();
+      await app.s.waitForElement(`${tid('bookmark-item')}[data-seq="2740"] ${tid('bookmark-remove-confirm')}`);
+      await ctx.shot('confirm');
+      await (await app.s.findElement(`${tid('bookmark-item')}[data-seq="2740"] .actions button:not(.danger)`)).click();
+      await app.s.waitForGone(tid('bookmark-remove-confirm'));
+      await app.waitBookmarks([5, 2740], { message: 'Keep to leave the bookmark' });
+      await (await app.s.findElement(`${tid('bookmark-item')}[data-seq="5"] ${tid('bookmark-remove')}`)).click();
+      await (await app.s.waitForElement(`${tid('bookmark-item')}[data-seq="5"] ${tid('bookmark-remove-confirm')}`)).click();
+      await app.waitBookmarks([2740], { message: 'the removed bookmark to leave the list' });
+      await waitFor(async () => (await app.bookmarkCount()) === 1, { message: 'the toggle to count 1 bookmark' });
+      await waitFor(async () => (await app.timelineBookmarks()) === 1, { message: 'one bookmark ribbon after removing one' });
+      assert(!(await app.visible('error-banner')), `an error banner is shown: ${await app.text('error-banner')}`);
+
+      // 6. Export report: the native save dialog cannot be driven; the button is there and enabled.
+      const exp = await app.s.waitForElement(tid('export-report'));
+      assert((await exp.property('disabled')) === false, 'the Export report button is disabled');
+
+      // 7. Dark theme (when the system says so), at both sizes, with the form open.
+      app = await ctx.restart({ env: { GTK_THEME: 'Adwaita:dark' } });
+      await app.waitLoaded();
+      const dark = (await layoutReport(app)).dark;
+      if (!dark) ctx.log('(GTK_THEME=Adwaita:dark did not make the page dark; dark screenshots skipped)');
+      else {
+        await resizeTo(app, 1280, 800).catch(() => {});
+        await (await app.s.findElement(tid('bookmarks-toggle'))).click();
+        await app.waitBookmarks([2740]);
+        await app.keyTo(2740, DEMO_EVENTS);
+        await (await app.s.findElement(tid('bookmark-add'))).click();
+        await app.s.waitForElement(tid('bookmark-form'));
+        await checkLayout(app, 'dark 1280×800');
+        await ctx.shot('dark');
+        await resizeTo(app, 1024, 700);
+        await checkLayout(app, 'dark 1024×700');
+        await ctx.shot('dark-1024');
+        await app.keys(Key.Escape);
+        await app.s.waitForGone(tid('bookmark-form'));
+      }
+    },
+  },
+  {
+    // A bookmark whose event changed in the file shows as stale after the
+    // file is opened again; the others keep their place.
+    name: 'bookmarks_stale',
+    ownCache: true,
+    args: [],
+    async run(app, ctx) {
+      const file = path.join(ctx.tmp, 'orders.jsonl');
+      const line = (i, v) => JSON.stringify({ ts: `2024-05-01T10:00:0${i}.000Z`, type: i % 2 ? 'OrderPlaced' : 'OrderPaid', streamId: `order-${i}`, data: { v } });
+      const lines = (changed) => [1, 2, 3, 4, 5, 6].map((i) => line(i, i === 3 && changed ? 'changed' : i)).join('\n') + '\n';
+      await writeFile(file, lines(false));
+      await app.s.waitForElement(tid('drop-zone'));
+      await app.openPaths([file]);
+      await app.waitLoaded();
+      for (const [seq, note, tags] of [
+        [3, 'Paid 🔥 then changed — שלום עולם', 'stale-soon'],
+        [5, '✓ stays', ''],
+      ]) {
+        await app.focusWindow();
+        await app.keys(Key.Home);
+        await app.waitSeq(1);
+        await app.repeat(Key.ArrowRight, seq - 1);
+        await app.waitSeq(seq);
+        await app.typeText('b');
+        const el = await app.s.waitForElement(tid('bookmark-note'));
+        await el.sendKeys(note);
+        if ((await el.property('value')) !== note) {
+          // WebKitWebDriver may not type some characters (emoji); the note then goes in as an input event.
+          ctx.log(`(typed ${JSON.stringify(await el.property('value'))}; setting the note by script)`);
+          await app.s.execute('const t = arguments[0]; t.value = arguments[1]; t.dispatchEvent(new Event("input", { bubbles: true }));', el, note);
+        }
+        if (tags) await (await app.s.findElement(tid('bookmark-tags'))).sendKeys(tags);
+        await (await app.s.findElement(tid('bookmark-save'))).click();
+        await app.s.waitForGone(tid('bookmark-form'));
+      }
+      const before = await app.waitBookmarks([3, 5]);
+      assert(before.every((b) => !b.stale), 'a fresh bookmark shows as stale');
+      assert(before[0].note === 'Paid 🔥 then changed — שלום עולם', `the note shows as ${JSON.stringify(before[0].note)}`);
+      // The third record changes; opening the file again re-indexes it.
+      await writeFile(file, lines(true));
+      await app.openPaths([file]);
+      const after = await waitFor(
+        async () => {
+          const items = await app.bookmarkItems();
+          return items.length === 2 && items[0].stale ? items : null;
+        },
+        { message: 'the bookmark of the changed record to show as stale' },
+      );
+      assert(after[0].seq === 3 && !after[1].stale, `the wrong bookmark is stale: ${JSON.stringify(after.map((b) => [b.seq, b.stale]))}`);
+      await checkLayout(app, 'stale 1280×800');
+      await ctx.shot('stale');
     },
   },
 ];

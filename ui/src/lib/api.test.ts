@@ -30,6 +30,10 @@ describe('IPC wrappers', () => {
     await api.markers();
     await api.recentFiles();
     await api.initialFiles();
+    await api.bookmarks();
+    await api.addBookmark(12, 'a note', ['bug', 'refund']);
+    await api.removeBookmark(3);
+    await api.exportReport('/tmp/shop-report.html');
     expect(invoke.mock.calls).toEqual([
       ['position', { seq: 5, pin: null, treeLimit: 200 }],
       ['position', { seq: 5, pin: 2, treeLimit: 200 }],
@@ -46,6 +50,10 @@ describe('IPC wrappers', () => {
       ['markers'],
       ['recent_files'],
       ['initial_files'],
+      ['bookmarks'],
+      ['add_bookmark', { seq: 12, note: 'a note', tags: ['bug', 'refund'] }],
+      ['remove_bookmark', { id: 3 }],
+      ['export_report', { path: '/tmp/shop-report.html' }],
     ]);
   });
 

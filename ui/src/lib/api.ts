@@ -5,6 +5,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   BlameRow,
+  BookmarkRow,
   Change,
   FieldChoice,
   Hit,
@@ -22,6 +23,7 @@ import type {
 
 export type {
   BlameRow,
+  BookmarkRow,
   Change,
   FieldChoice,
   Hit,
@@ -87,8 +89,21 @@ export const find = (expr: string, all: boolean): Promise<Hit[]> => invoke('find
 export const histogram = (bins: number, start: number | null, end: number | null): Promise<Histogram> =>
   invoke('histogram', { bins, start, end });
 
-/** Marked events and parse-error positions. */
+/** Marked events, parse-error positions and bookmarked events. */
 export const markers = (): Promise<Markers> => invoke('markers');
+
+/** Every bookmark of the open source, in event order. */
+export const bookmarks = (): Promise<BookmarkRow[]> => invoke('bookmarks');
+
+/** Bookmarks event `seq` with a note and tags. */
+export const addBookmark = (seq: number, note: string, tags: string[]): Promise<BookmarkRow> =>
+  invoke('add_bookmark', { seq, note, tags });
+
+/** Removes bookmark `id`. */
+export const removeBookmark = (id: number): Promise<void> => invoke('remove_bookmark', { id });
+
+/** Writes the audit report (one HTML file) to `path`; answers the path written. */
+export const exportReport = (path: string): Promise<string> => invoke('export_report', { path });
 
 /** The next or previous event of the same type (or key) as `seq`. */
 export const neighbor = (seq: number, byKey: boolean, forward: boolean): Promise<number | null> =>

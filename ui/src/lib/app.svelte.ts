@@ -2,12 +2,13 @@
 // engine through `api`; this keeps what was asked and what came back.
 
 import * as api from './api';
-import type { BlameRow, FieldChoice, IndexProgress, ListFilter, Markers, Position, SourceInfo, TreeChild } from './api';
+import type { BlameRow, BookmarkRow, FieldChoice, IndexProgress, ListFilter, Markers, Position, SourceInfo, TreeChild } from './api';
 import { errorMessage } from './api';
 import { LatestOnly } from './latest';
 import { PageCache } from './pages';
 import { dueEvents, epsSteps, type Speed } from './playback';
-import { formatValue, parseTsMs } from './format';
+import { fmtSeq, formatValue, parseTsMs } from './format';
+import { adjacentBookmark, parseTags } from './bookmarks';
 import {
   PAGE,
   changedPaths,
@@ -74,6 +75,15 @@ export class HindsightApp {
   changed = $derived(changedPaths(this.position?.changes ?? []));
 
   markers = $state.raw<Markers | null>(null);
+
+  /** The open source's bookmarks, in event order (as the engine answers). */
+  bookmarks = $state.raw<BookmarkRow[]>([]);
+  /** Whether the bookmarks panel shows (beside the event detail). */
+  bookmarksOpen = $state(false);
+  /** The bookmark being written (its event), or null when the form is closed. */
+  bookmarkDraft = $state.raw<{ seq: number } | null>(null);
+  savingBookmark = $state(false);
+  exporting = $state(false);
   blame = $state.raw<{ path: string; rows: BlameRow[] | null; error: string | null } | null>(null);
 
   playing = $state(false);
@@ -86,6 +96,8 @@ export class HindsightApp {
   private generation = 0;
   private queuedOpen: { paths: string[]; opts: OpenOpts } | null = null;
   private noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The form opened the panel, so cancelling it closes the panel again. */
+  private draftOpenedPanel = false;
   private treeFetching = new Set<string>();
 
   private readonly positions = new LatestOnly<PositionAsk, PositionAnswer>({
@@ -117,10 +129,10 @@ export class HindsightApp {
     this.error = errorMessage(e);
   }
 
-  say(text: string): void {
+  say(text: string, ms = 3500): void {
     this.notice = text;
     clearTimeout(this.noticeTimer);
-    this.noticeTimer = setTimeout(() => (this.notice = null), 3500);
+    this.noticeTimer = setTimeout(() => (this.notice = null), ms);
   }
 
   // ---- opening ---------------------------------------------------------
@@ -159,6 +171,8 @@ export class HindsightApp {
       this.markers = null;
       this.blame = null;
       if (!same) {
+        this.bookmarks = [];
+        this.bookmarkDraft = null;
         this.expanded = new Set();
         this.pin = null;
         this.filter = EMPTY_FILTER;
@@ -168,10 +182,7 @@ export class HindsightApp {
       this.resetList();
       const start = same ? Math.min(Math.max(this.seq, this.minSeq), info.events) : this.minSeq;
       this.goTo(start);
-      api.markers().then(
-        (m) => gen === this.generation && (this.markers = m),
-        (e) => this.fail(e),
-      );
+      void this.refreshMarks();
       api.recentFiles().then((r) => (this.recent = r), () => {});
     } catch (e) {
       if (gen === this.generation) this.fail(e);
@@ -284,6 +295,116 @@ export class HindsightApp {
       if (this.blame?.path === path) this.blame = { path, rows, error: null };
     } catch (e) {
       if (this.blame?.path === path) this.blame = { path, rows: [], error: errorMessage(e) };
+    }
+  }
+
+  // ---- bookmarks and the report -----------------------------------------
+
+  /** Asks again for the bookmarks and the timeline's markers (after opening, adding, removing). */
+  async refreshMarks(): Promise<void> {
+    const gen = this.generation;
+    const [marks, rows] = await Promise.allSettled([api.markers(), api.bookmarks()]);
+    if (gen !== this.generation) return;
+    if (marks.status === 'fulfilled') this.markers = marks.value;
+    if (rows.status === 'fulfilled') this.bookmarks = rows.value;
+    const failed = marks.status === 'rejected' ? marks : rows.status === 'rejected' ? rows : null;
+    if (failed) this.fail(failed.reason);
+  }
+
+  /** `b`: opens the bookmark form on the current event (the panel opens with it). */
+  startBookmark(): void {
+    if (!this.info) return;
+    if (this.seq < 1) {
+      this.say('There is no event here to bookmark: move to an event first.');
+      return;
+    }
+    if (!this.bookmarksOpen) {
+      this.draftOpenedPanel = true;
+      this.bookmarksOpen = true;
+    } else if (!this.bookmarkDraft) {
+      this.draftOpenedPanel = false;
+    }
+    this.bookmarkDraft = { seq: this.seq };
+  }
+
+  cancelBookmark(): void {
+    this.bookmarkDraft = null;
+    if (this.draftOpenedPanel) this.bookmarksOpen = false;
+    this.draftOpenedPanel = false;
+  }
+
+  /** Saves the draft; false (the form stays, its text kept) when the engine refused. */
+  async saveBookmark(note: string, tags: string): Promise<boolean> {
+    const draft = this.bookmarkDraft;
+    if (!draft || this.savingBookmark) return false;
+    const gen = this.generation;
+    this.savingBookmark = true;
+    try {
+      const row = await api.addBookmark(draft.seq, note, parseTags(tags));
+      if (gen !== this.generation) return false;
+      if (this.bookmarkDraft === draft) this.bookmarkDraft = null;
+      this.draftOpenedPanel = false;
+      this.say(`Bookmarked ${fmtSeq(row.seq)}.`);
+      await this.refreshMarks();
+      return true;
+    } catch (e) {
+      if (gen === this.generation) this.fail(e);
+      return false;
+    } finally {
+      this.savingBookmark = false;
+    }
+  }
+
+  async removeBookmark(id: number): Promise<void> {
+    const gen = this.generation;
+    try {
+      await api.removeBookmark(id);
+      if (gen !== this.generation) return;
+      // Gone from the list at once; the engine's answer follows.
+      this.bookmarks = this.bookmarks.filter((b) => b.id !== id);
+      await this.refreshMarks();
+    } catch (e) {
+      if (gen === this.generation) this.fail(e);
+    }
+  }
+
+  toggleBookmarks(): void {
+    if (this.bookmarksOpen) {
+      this.bookmarksOpen = false;
+      this.bookmarkDraft = null;
+      this.draftOpenedPanel = false;
+    } else {
+      this.bookmarksOpen = true;
+    }
+  }
+
+  /** `,` / `.`: the previous or next bookmarked event. */
+  jumpBookmark(forward: boolean): void {
+    if (!this.info) return;
+    if (!this.bookmarks.length) {
+      this.say('No bookmarks yet: press b to bookmark the current event.');
+      return;
+    }
+    const s = adjacentBookmark(
+      this.bookmarks.map((b) => b.seq),
+      this.seq,
+      forward,
+    );
+    if (s === null) this.say(`No ${forward ? 'later' : 'earlier'} bookmark.`);
+    else this.goTo(s);
+  }
+
+  /** Writes the audit report to `path` (chosen in the save dialog) and says where. */
+  async exportReport(path: string): Promise<void> {
+    if (!this.info || this.exporting) return;
+    this.exporting = true;
+    try {
+      const written = await api.exportReport(path);
+      this.say(`Report written to ${written}`, 8000);
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.exporting = false;
     }
   }
 

@@ -1,9 +1,11 @@
-// The desktop side: the native open dialog and files dropped on the window.
-// Both end in `app.openPaths`, the same function `window.hindsight` exposes.
+// The desktop side: the native open and save dialogs and files dropped on
+// the window. Opening ends in `app.openPaths`, the same function
+// `window.hindsight` exposes; the save dialog asks where the report goes.
 
-import { open as openDialog } from '@tauri-apps/plugin-dialog';
+import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialog';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { app } from './app.svelte';
+import { reportDefaultPath } from './bookmarks';
 
 /** Ctrl+O / the Open button: the native dialog, several files allowed. */
 export async function chooseFiles(): Promise<void> {
@@ -19,6 +21,22 @@ export async function chooseFiles(): Promise<void> {
     });
     if (!picked) return;
     await app.openPaths(Array.isArray(picked) ? picked : [picked]);
+  } catch (e) {
+    app.fail(e);
+  }
+}
+
+/** Ctrl+E / the Report button: the native save dialog, then the engine writes the report there. */
+export async function chooseReportPath(): Promise<void> {
+  if (!app.info || app.exporting) return;
+  try {
+    const picked = await saveDialog({
+      title: 'Export the audit report',
+      defaultPath: reportDefaultPath(app.info.files),
+      filters: [{ name: 'HTML report', extensions: ['html', 'htm'] }],
+    });
+    if (!picked) return;
+    await app.exportReport(picked);
   } catch (e) {
     app.fail(e);
   }

@@ -29,10 +29,27 @@ describe('key map', () => {
     expect(actionFor(k('o', { metaKey: true }), false)).toBe('open');
   });
 
-  it('leaves keys alone while the user types, except Ctrl+O and Esc', () => {
-    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', '/', '?', 'p', 'n', '[']) {
+  it('bookmarks with b, moves between bookmarks with , and ., exports with Ctrl+E', () => {
+    expect(actionFor(k('b'), false)).toBe('bookmark');
+    expect(actionFor(k('B', { shiftKey: true }), false)).toBe('bookmark');
+    expect(actionFor(k(','), false)).toBe('prev-bookmark');
+    expect(actionFor(k('.'), false)).toBe('next-bookmark');
+    expect(actionFor(k('e', { ctrlKey: true }), false)).toBe('export-report');
+    expect(actionFor(k('E', { ctrlKey: true, shiftKey: true }), false)).toBe('export-report');
+    expect(actionFor(k('e', { metaKey: true }), false)).toBe('export-report');
+    expect(actionFor(k('e', { ctrlKey: true, altKey: true }), false)).toBeNull();
+    expect(actionFor(k('b', { ctrlKey: true }), false)).toBeNull();
+    expect(actionFor(k('e'), false)).toBeNull();
+    // The brackets stay with the same type.
+    expect(actionFor(k('['), false)).toBe('prev-type');
+    expect(actionFor(k(']'), false)).toBe('next-type');
+  });
+
+  it('leaves keys alone while the user types, except Ctrl+O, Ctrl+E and Esc', () => {
+    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', '/', '?', 'p', 'n', '[', 'b', 'B', ',', '.']) {
       expect(actionFor(k(key), true)).toBeNull();
     }
+    expect(actionFor(k('e', { ctrlKey: true }), true)).toBe('export-report');
     expect(actionFor(k('o', { ctrlKey: true }), true)).toBe('open');
     expect(actionFor(k('Escape'), true)).toBe('close');
   });
@@ -48,9 +65,18 @@ describe('key map', () => {
     const all: Action[] = [
       'step-back', 'step-forward', 'jump-back', 'jump-forward', 'start', 'end', 'play', 'focus-filter', 'open',
       'help', 'close', 'pin', 'prev-type', 'next-type', 'prev-key', 'next-key', 'prev-match', 'next-match',
+      'bookmark', 'prev-bookmark', 'next-bookmark', 'export-report',
     ];
     const listed = new Set(SHORTCUTS.flatMap((s) => s.actions));
     for (const a of all) expect(listed.has(a), a).toBe(true);
+    // Each listed key really does what the help says.
+    const keyOf: Partial<Record<Action, Parameters<typeof actionFor>[0]>> = {
+      bookmark: k('b'),
+      'prev-bookmark': k(','),
+      'next-bookmark': k('.'),
+      'export-report': k('e', { ctrlKey: true }),
+    };
+    for (const [action, key] of Object.entries(keyOf)) expect(actionFor(key!, false)).toBe(action);
   });
 
   it('knows which targets take typing', () => {

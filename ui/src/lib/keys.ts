@@ -18,7 +18,11 @@ export type Action =
   | 'prev-key'
   | 'next-key'
   | 'prev-match'
-  | 'next-match';
+  | 'next-match'
+  | 'bookmark'
+  | 'prev-bookmark'
+  | 'next-bookmark'
+  | 'export-report';
 
 export interface KeyLike {
   key: string;
@@ -44,8 +48,11 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '{ / }', actions: ['prev-key', 'next-key'], label: 'Previous / next event of the same key' },
   { keys: 'N / n', actions: ['prev-match', 'next-match'], label: 'Previous / next event matching the filter' },
   { keys: 'p', actions: ['pin'], label: 'Pin A here (diff against it) / unpin' },
+  { keys: 'b', actions: ['bookmark'], label: 'Bookmark this event (a note and tags; Ctrl+Enter saves)' },
+  { keys: ', / .', actions: ['prev-bookmark', 'next-bookmark'], label: 'Previous / next bookmark' },
   { keys: '/', actions: ['focus-filter'], label: 'Search: focus the filter' },
   { keys: 'Ctrl+O', actions: ['open'], label: 'Open log files' },
+  { keys: 'Ctrl+E', actions: ['export-report'], label: 'Export the audit report (HTML)' },
   { keys: '?', actions: ['help'], label: 'Show / hide this help' },
   { keys: 'Esc', actions: ['close'], label: 'Close help, menus and popovers; leave a text field' },
 ];
@@ -64,11 +71,12 @@ export function isTypingTarget(el: unknown): boolean {
 
 /**
  * The action for a key press, or null to leave the key alone. While the
- * user types in a field only Ctrl+O and Esc are taken.
+ * user types in a field only Ctrl+O, Ctrl+E and Esc are taken.
  */
 export function actionFor(e: KeyLike, typing: boolean): Action | null {
   const ctrl = !!(e.ctrlKey || e.metaKey);
   if (ctrl && !e.altKey && (e.key === 'o' || e.key === 'O')) return 'open';
+  if (ctrl && !e.altKey && (e.key === 'e' || e.key === 'E')) return 'export-report';
   if (e.key === 'Escape') return 'close';
   if (typing || ctrl || e.altKey) return null;
   switch (e.key) {
@@ -102,6 +110,13 @@ export function actionFor(e: KeyLike, typing: boolean): Action | null {
       return 'next-match';
     case 'N':
       return 'prev-match';
+    case 'b':
+    case 'B':
+      return 'bookmark';
+    case ',':
+      return 'prev-bookmark';
+    case '.':
+      return 'next-bookmark';
     default:
       return null;
   }

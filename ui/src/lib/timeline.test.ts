@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Bin, Histogram } from './ipc-types';
-import { binAtX, binsFor, brushRange, maxCount, seqRange, seqToX, stack, valueToX, xToSeq, xToValue } from './timeline';
+import { binAtX, binSeqRange, binsFor, countIn, brushRange, maxCount, seqRange, seqToX, stack, valueToX, xToSeq, xToValue } from './timeline';
 
 const bin = (count: number, first_seq: number, levels?: number[]): Bin => ({
   count,
@@ -161,5 +161,22 @@ describe('bars', () => {
     expect(binsFor(1200)).toBe(400);
     expect(binsFor(5)).toBe(10);
     expect(binsFor(100_000)).toBe(4096);
+  });
+});
+
+describe('seqs of a bin', () => {
+  it('slices the seq axis and reads first_seq on the time axis', () => {
+    expect(binSeqRange(seqHist, 0, 1000)).toEqual({ first: 1, last: 10 });
+    expect(binSeqRange(seqHist, 9, 1000)).toEqual({ first: 91, last: 100 });
+    expect(binSeqRange(timeHist, 0, 400)).toEqual({ first: 1, last: 10 });
+    expect(binSeqRange(timeHist, 1, 400)).toBeNull();
+    expect(binSeqRange(timeHist, 2, 400)).toEqual({ first: 11, last: 15 });
+    expect(binSeqRange(timeHist, 9, 400)).toBeNull();
+  });
+
+  it('counts the seqs (bookmarks) in a range', () => {
+    expect(countIn([3, 10, 11, 15, 15], 11, 15)).toBe(3);
+    expect(countIn([], 1, 100)).toBe(0);
+    expect(countIn([5], 6, 9)).toBe(0);
   });
 });

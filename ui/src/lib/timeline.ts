@@ -186,3 +186,26 @@ export function stack(bin: Bin, max: number, height: number): { level: Level; y:
 export function binsFor(width: number): number {
   return clamp(Math.floor(width / 3), 10, 4096);
 }
+
+/**
+ * The seqs bin `i` holds: on the seq axis its slice of the range, on the
+ * time axis `first_seq .. first_seq + count - 1`. Null for an empty bin.
+ */
+export function binSeqRange(h: Histogram, i: number, width: number): { first: number; last: number } | null {
+  const b = h.bins[i];
+  if (!b || b.count <= 0) return null;
+  if (h.axis === 'seq') {
+    const w = binWidth(h, width);
+    const first = Math.max(1, Math.ceil(xToValue(h, i * w, width)));
+    const last = Math.max(first, Math.ceil(xToValue(h, (i + 1) * w, width)) - 1);
+    return { first, last };
+  }
+  return { first: b.first_seq, last: b.first_seq + b.count - 1 };
+}
+
+/** How many of `seqs` lie in `first ..= last`. */
+export function countIn(seqs: readonly number[], first: number, last: number): number {
+  let n = 0;
+  for (const s of seqs) if (s >= first && s <= last) n++;
+  return n;
+}
