@@ -58,6 +58,11 @@ enum Command {
         /// Only events at or before this time.
         #[arg(long)]
         until: Option<String>,
+        /// Keep printing events as the file grows, until interrupted. A file
+        /// that is truncated or replaced (log rotation) is read again from its
+        /// start, with a notice on stderr.
+        #[arg(long, conflicts_with = "limit")]
+        follow: bool,
     },
     /// Parse errors as JSON Lines.
     Errors(Common),
@@ -201,16 +206,22 @@ struct Overrides {
 
 impl Overrides {
     fn open(&self, files: &[PathBuf]) -> anyhow::Result<Source> {
+        self.open_at(files, None)
+    }
+
+    /// Opens with the index at `place` instead of where the flags say.
+    fn open_at(&self, files: &[PathBuf], place: Option<&std::path::Path>) -> anyhow::Result<Source> {
         let mut settings = Settings { format: self.format.clone(), reducer: self.reducer.clone(), ..Settings::default() };
         settings.fields.ts = self.time_field.clone();
         settings.fields.ty = self.type_field.clone();
         settings.fields.key = self.key_field.clone();
         settings.fields.payload = self.payload_field.clone();
         settings.fields.level = self.level_field.clone();
-        let location = match (&self.index, self.no_cache) {
-            (Some(p), _) => Location::Path(p.clone()),
-            (None, true) => Location::Temp,
-            (None, false) => Location::Cache,
+        let location = match (place, &self.index, self.no_cache) {
+            (Some(p), ..) => Location::Path(p.to_path_buf()),
+            (None, Some(p), _) => Location::Path(p.clone()),
+            (None, None, true) => Location::Temp,
+            (None, None, false) => Location::Cache,
         };
         let opts = OpenOptions { settings, location };
         let mut bar = ProgressBar::new();
@@ -276,6 +287,39 @@ fn parse_time(s: &str) -> anyhow::Result<time::Timestamp> {
     time::parse_user_time(s).with_context(|| format!("`{s}` is not a time; use RFC 3339 like 2024-01-05T10:00:00Z, a date, or epoch seconds"))
 }
 
+/// How often `events --follow` looks at the files.
+const FOLLOW_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Prints the events that arrive after `src`'s last one, for ever: each
+/// look reopens the index, which reads only what was appended (or the whole
+/// file again when it was truncated or replaced).
+fn follow_events(common: &Common, place: Option<&std::path::Path>, mut src: Source, filter: &mut EventFilter, out: &mut Out) -> anyhow::Result<()> {
+    let asked_from = filter.from.unwrap_or(1);
+    loop {
+        std::thread::sleep(FOLLOW_POLL);
+        let before = src.count();
+        drop(src);
+        src = common.opts.open_at(&common.files, place)?;
+        let action = src.report().action.clone();
+        let first_new = if action == "reused" {
+            continue;
+        } else if action == "appended" && src.count() >= before {
+            before + 1
+        } else {
+            let _ = writeln!(io::stderr(), "hindsight: {}: {action}; following it from its first event", common.files[0].display());
+            1
+        };
+        filter.from = Some(first_new.max(asked_from));
+        let mut written: io::Result<()> = Ok(());
+        src.events(filter, &mut |e| {
+            written = out.line(&e);
+            written.is_ok()
+        })?;
+        written?;
+        out.w.flush()?;
+    }
+}
+
 enum BookmarkAction {
     List,
     Add { seq: u64, note: String },
@@ -331,9 +375,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let src = c.opts.open(&c.files)?;
             out.value(&src.info()?)?;
         }
-        Command::Events { common, from, limit, ty, key, level, search, since, until } => {
-            let src = common.opts.open(&common.files)?;
-            let filter = EventFilter {
+        Command::Events { common, from, limit, ty, key, level, search, since, until, follow } => {
+            // Following needs an index that lasts between looks, even with
+            // --no-cache: a temporary folder kept until the command ends.
+            let kept = if follow && common.opts.no_cache { Some(tempfile::tempdir()?) } else { None };
+            let place = kept.as_ref().map(|d| d.path().join("index.hsidx"));
+            let src = common.opts.open_at(&common.files, place.as_deref())?;
+            let mut filter = EventFilter {
                 from,
                 limit,
                 ty,
@@ -347,6 +395,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 io_result = out.line(&e);
                 io_result.is_ok()
             })?;
+            if follow {
+                std::mem::replace(&mut io_result, Ok(()))?;
+                out.w.flush()?;
+                follow_events(&common, place.as_deref(), src, &mut filter, &mut out)?;
+            }
         }
         Command::Errors(c) => {
             let src = c.opts.open(&c.files)?;

@@ -357,3 +357,44 @@ fn report_then_verify_names_what_differs() {
     // Not a report at all.
     fails_with(&run(&c, &["verify", &log, &log]), &["shop.jsonl"]);
 }
+
+#[test]
+fn events_follow_streams_appends_and_survives_rotation() {
+    use std::io::{BufRead, Write};
+    let t = Tmp::new();
+    let log = t.path("live.jsonl");
+    let line = |i: u32| format!("{{\"ts\":\"2024-01-01T10:00:{i:02}Z\",\"type\":\"Tick\",\"streamId\":\"k\",\"data\":{{\"n\":{i}}}}}\n");
+    std::fs::write(&log, line(1)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hindsight"))
+        .args(["events", &log.to_string_lossy(), "--follow"])
+        .env("XDG_CACHE_HOME", t.cache())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(serde_json::from_str::<Value>(&l).unwrap());
+        }
+    });
+    let next = || rx.recv_timeout(std::time::Duration::from_secs(10)).expect("an event within 10 s");
+    let n = |e: Value| (e["seq"].as_u64().unwrap(), e["payload"]["n"].as_u64().unwrap());
+    assert_eq!(n(next()), (1, 1));
+    std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all((line(2) + &line(3)).as_bytes()).unwrap();
+    assert_eq!((n(next()), n(next())), ((2, 2), (3, 3)));
+    // Rotation: the file is replaced by a new, shorter one.
+    let fresh = t.path("live.jsonl.new");
+    std::fs::write(&fresh, line(7)).unwrap();
+    std::fs::rename(&fresh, &log).unwrap();
+    assert_eq!(n(next()), (1, 7));
+    std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(line(8).as_bytes()).unwrap();
+    assert_eq!(n(next()), (2, 8));
+    child.kill().unwrap();
+    let _ = child.wait();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("following it from its first event"), "{err}");
+    assert!(rx.try_recv().is_err(), "nothing is printed twice");
+}
