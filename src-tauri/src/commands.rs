@@ -18,6 +18,8 @@ pub struct AppState {
     /// Files given on the command line, opened when the window starts.
     pub initial: Mutex<Vec<String>>,
     pub remembered: Mutex<Remembered>,
+    /// Watches the open files for live tail; replaced on each open.
+    pub watcher: Mutex<Option<crate::watch::Watcher>>,
 }
 
 #[derive(Clone)]
@@ -26,6 +28,8 @@ pub struct Opened {
     pub paths: Vec<String>,
     /// The last list filter and the seqs passing it (`None`: all events).
     pub filtered: Arc<Mutex<Option<(ListFilter, Option<Vec<u64>>)>>>,
+    /// What the files were opened with, to open them again as they grow.
+    pub settings: Settings,
 }
 
 type Res<T> = Result<T, IpcError>;
@@ -146,7 +150,12 @@ fn changes(list: Vec<browse::Change>) -> Vec<Change> {
 /// Opens files (indexing them as needed), streaming progress, and makes
 /// them the window's source.
 #[tauri::command]
-pub async fn open(request: OpenRequest, on_progress: Channel<IndexProgress>, state: tauri::State<'_, AppState>) -> Res<SourceInfo> {
+pub async fn open<R: tauri::Runtime>(
+    request: OpenRequest,
+    on_progress: Channel<IndexProgress>,
+    state: tauri::State<'_, AppState>,
+    app: tauri::AppHandle<R>,
+) -> Res<SourceInfo> {
     if request.paths.is_empty() {
         return Err(IpcError::new("usage", "no file was given; drop a log file on the window"));
     }
@@ -162,6 +171,7 @@ pub async fn open(request: OpenRequest, on_progress: Channel<IndexProgress>, sta
     settings.fields.payload = fields.payload.clone();
     let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
     let started = Instant::now();
+    let kept = settings.clone();
     let source = tauri::async_runtime::spawn_blocking(move || {
         let opts = OpenOptions { settings, location: Location::Cache };
         Source::open(&paths, &opts, &mut |p| {
@@ -183,8 +193,12 @@ pub async fn open(request: OpenRequest, on_progress: Channel<IndexProgress>, sta
         r.opened(&request.paths, reducer, request.fields.clone().or(Some(fields)).filter(|f| *f != FieldChoice::default()));
         r.save();
     }
-    let opened = Opened { source: Arc::new(Mutex::new(source)), paths: request.paths, filtered: Arc::default() };
+    let watcher = crate::watch::Watcher::start(app, &request.paths);
+    let opened = Opened { source: Arc::new(Mutex::new(source)), paths: request.paths, filtered: Arc::default(), settings: kept };
     *state.source.lock().map_err(|_| IpcError::new("state", "the app's state is unavailable"))? = Some(opened);
+    if let Ok(mut w) = state.watcher.lock() {
+        *w = watcher;
+    }
     Ok(info)
 }
 
@@ -430,4 +444,36 @@ pub async fn export_report(path: String, state: tauri::State<'_, AppState>) -> R
         Ok(path)
     })
     .await
+}
+
+/// Looks at the open files again (live tail): indexes what was appended, or
+/// the whole file when it was truncated or replaced.
+#[tauri::command]
+pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
+    let o = opened(&state)?;
+    let paths: Vec<PathBuf> = o.paths.iter().map(PathBuf::from).collect();
+    let settings = o.settings.clone();
+    let shown = o.paths.clone();
+    let filtered = o.filtered.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        // The open source stays locked while its index grows: nothing may
+        // read the index half-written.
+        let mut current = o.source.lock().map_err(|_| IpcError::new("state", "an earlier request failed; reopen the file"))?;
+        let fresh = Source::open(&paths, &OpenOptions { settings, location: Location::Cache }, &mut |_| {})?;
+        let action = fresh.report().action.clone();
+        let info = source_info(&fresh, &shown)?;
+        if action != "reused" {
+            // Swap in the grown source; the list's filter cache is stale.
+            *current = fresh;
+            if let Ok(mut f) = filtered.lock() {
+                *f = None;
+            }
+        }
+        let notice = action.starts_with("rebuilt").then(|| {
+            format!("{} was truncated or replaced, so it was indexed again from its start.", shown.join(", "))
+        });
+        Ok(Refreshed { action, info, notice })
+    })
+    .await
+    .map_err(|e| IpcError::new("internal", format!("the refresh stopped unexpectedly ({e})")))?
 }

@@ -258,6 +258,17 @@ pub struct Markers {
     pub bookmarks: Vec<u64>,
 }
 
+/// What a look at the open files found (live tail): `action` is `reused`
+/// (nothing changed), `appended` (new events were indexed) or `rebuilt: …`
+/// (the file was truncated or replaced and indexed again); `notice` says so
+/// in a sentence when the user should know.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Refreshed {
+    pub action: String,
+    pub info: SourceInfo,
+    pub notice: Option<String>,
+}
+
 /// An auditor's note on an event. `stale`: the event is no longer in the
 /// source as it was when bookmarked.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -296,6 +307,7 @@ pub fn typescript() -> String {
         Histogram::decl(&cfg),
         Markers::decl(&cfg),
         BookmarkRow::decl(&cfg),
+        Refreshed::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/src/ipc.rs by ts-rs. Do not edit:\n// run `UPDATE_BINDINGS=1 cargo test -p hindsight-app bindings` instead.\n\n",

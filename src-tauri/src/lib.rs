@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod ipc;
 pub mod settings;
+pub mod watch;
 
 use commands::AppState;
 use tauri::Manager;
@@ -38,6 +39,7 @@ pub fn builder_from<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bui
         commands::add_bookmark,
         commands::remove_bookmark,
         commands::export_report,
+        commands::refresh,
     ])
 }
 

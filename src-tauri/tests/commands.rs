@@ -105,3 +105,26 @@ fn bad_files_come_back_as_sentences() {
     let err = open(&w, &[]).unwrap_err();
     assert_eq!(err["code"], json!("usage"));
 }
+
+#[test]
+fn refresh_follows_a_growing_then_truncated_file() {
+    let (_app, w) = window();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("live.jsonl");
+    let line = |i: u32| format!("{{\"ts\":\"2024-01-01T10:00:{i:02}Z\",\"type\":\"Tick\",\"streamId\":\"k\",\"data\":{{\"n\":{i}}}}}\n");
+    std::fs::write(&log, line(1) + &line(2)).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    assert_eq!(open(&w, std::slice::from_ref(&path)).unwrap()["events"], json!(2));
+    let same = call(&w, "refresh", json!({})).unwrap();
+    assert_eq!((same["action"].clone(), same["notice"].clone()), (json!("reused"), Value::Null));
+    std::io::Write::write_all(&mut std::fs::OpenOptions::new().append(true).open(&log).unwrap(), line(3).as_bytes()).unwrap();
+    let grown = call(&w, "refresh", json!({})).unwrap();
+    assert_eq!((grown["action"].clone(), grown["info"]["events"].clone()), (json!("appended"), json!(3)));
+    // The new event is there for every question the window asks.
+    let pos = call(&w, "position", json!({"seq": 3, "pin": null, "treeLimit": 5})).unwrap();
+    assert_eq!(pos["seq"], json!(3));
+    std::fs::write(&log, line(9)).unwrap();
+    let rebuilt = call(&w, "refresh", json!({})).unwrap();
+    assert_eq!(rebuilt["info"]["events"], json!(1));
+    assert!(rebuilt["notice"].as_str().unwrap().contains("indexed again from its start"), "{rebuilt}");
+}

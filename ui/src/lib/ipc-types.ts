@@ -72,3 +72,5 @@ axis: string, start: number, end: number, bins: Array<Bin>, };
 export type Markers = { marked: Array<number>, errors: Array<number>, bookmarks: Array<number>, };
 
 export type BookmarkRow = { id: number, seq: number, note: string, tags: Array<string>, created: string, stale: boolean, };
+
+export type Refreshed = { action: string, info: SourceInfo, notice: string | null, };
