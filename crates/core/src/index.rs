@@ -941,6 +941,10 @@ struct Writer<'c> {
     conn: &'c Connection,
     db: PathBuf,
     insert_event: rusqlite::Statement<'c>,
+    /// The same for `ROWS_PER_INSERT` rows at once.
+    insert_events: rusqlite::Statement<'c>,
+    /// Event rows waiting for a multi-row insert.
+    pending: Vec<EventRow>,
     insert_type: rusqlite::Statement<'c>,
     insert_key: rusqlite::Statement<'c>,
     seq: u64,
@@ -952,6 +956,15 @@ struct Writer<'c> {
 
 const BATCH: u32 = 50_000;
 
+/// Event rows go in this many per statement: one statement step for many
+/// rows costs less than a step per row (SQLite's limit is 32,766 bound
+/// values; 11 columns × 64 rows is 704).
+const ROWS_PER_INSERT: usize = 64;
+const EVENT_COLUMNS: &str = "seq, file, line, off, len, ts, type, key, level, flags, raw";
+
+/// One row of `events`, in `EVENT_COLUMNS` order.
+type EventRow = (i64, u32, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64, Option<Box<[u8]>>);
+
 impl<'c> Writer<'c> {
     fn new(conn: &'c Connection, db: &Path) -> Result<Writer<'c>> {
         conn.execute_batch("BEGIN").map_err(sql(db))?;
@@ -959,9 +972,12 @@ impl<'c> Writer<'c> {
         Ok(Writer {
             conn,
             db: db.to_path_buf(),
-            insert_event: prepare(
-                "INSERT INTO events(seq, file, line, off, len, ts, type, key, level, flags, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?,
+            insert_event: prepare(&format!("INSERT INTO events({EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"))?,
+            insert_events: prepare(&format!(
+                "INSERT INTO events({EVENT_COLUMNS}) VALUES {}",
+                vec!["(?,?,?,?,?,?,?,?,?,?,?)"; ROWS_PER_INSERT].join(",")
+            ))?,
+            pending: Vec::with_capacity(ROWS_PER_INSERT),
             insert_type: prepare("INSERT INTO types(id, name) VALUES (?1, ?2)")?,
             insert_key: prepare("INSERT INTO keys(id, name) VALUES (?1, ?2)")?,
             seq: 0,
@@ -983,12 +999,14 @@ impl<'c> Writer<'c> {
                 if let Some((id, Some(name))) = &key {
                     self.insert_key.execute(params![id, name]).map_err(sql(db))?;
                 }
-                self.insert_event
-                    .execute(params![seq as i64, file, line as i64, off as i64, len as i64, ts, ty.map(|t| t.0), key.map(|k| k.0), level, flags, raw.as_deref()])
-                    .map_err(sql(db))?;
+                self.pending.push((seq as i64, file, line as i64, off as i64, len as i64, ts, ty.map(|t| t.0), key.map(|k| k.0), level, flags, raw));
+                if self.pending.len() == ROWS_PER_INSERT {
+                    self.flush_events()?;
+                }
                 self.in_batch += 1;
                 if self.in_batch >= BATCH {
-                    self.conn.execute_batch("COMMIT; BEGIN").map_err(sql(db))?;
+                    self.flush_events()?;
+                    self.conn.execute_batch("COMMIT; BEGIN").map_err(sql(&self.db))?;
                     self.in_batch = 0;
                 }
             }
@@ -1025,7 +1043,36 @@ impl<'c> Writer<'c> {
     }
 
     /// Commits; returns the number of events.
+    /// Inserts the pending event rows: all in one statement when there are
+    /// `ROWS_PER_INSERT`, else one by one.
+    fn flush_events(&mut self) -> Result<()> {
+        let mut rows = std::mem::take(&mut self.pending);
+        let bind = |stmt: &mut rusqlite::Statement<'_>, at: usize, r: &EventRow| -> rusqlite::Result<()> {
+            stmt.raw_bind_parameter(at, r.0)?;
+            stmt.raw_bind_parameter(at + 1, r.1)?;
+            stmt.raw_bind_parameter(at + 2, r.2)?;
+            stmt.raw_bind_parameter(at + 3, r.3)?;
+            stmt.raw_bind_parameter(at + 4, r.4)?;
+            stmt.raw_bind_parameter(at + 5, r.5)?;
+            stmt.raw_bind_parameter(at + 6, r.6)?;
+            stmt.raw_bind_parameter(at + 7, r.7)?;
+            stmt.raw_bind_parameter(at + 8, r.8)?;
+            stmt.raw_bind_parameter(at + 9, r.9)?;
+            stmt.raw_bind_parameter(at + 10, r.10.as_deref())
+        };
+        let stored = if rows.len() == ROWS_PER_INSERT {
+            rows.iter().enumerate().try_for_each(|(i, r)| bind(&mut self.insert_events, 1 + i * 11, r)).and_then(|_| self.insert_events.raw_execute().map(drop))
+        } else {
+            rows.iter().try_for_each(|r| bind(&mut self.insert_event, 1, r).and_then(|_| self.insert_event.raw_execute().map(drop)))
+        };
+        stored.map_err(sql(&self.db))?;
+        rows.clear();
+        self.pending = rows;
+        Ok(())
+    }
+
     fn finish(&mut self) -> Result<u64> {
+        self.flush_events()?;
         self.conn.execute_batch("COMMIT").map_err(sql(&self.db))?;
         Ok(self.seq)
     }
