@@ -406,7 +406,14 @@ impl Checkpointer {
     /// elsewhere (see [`Checkpointer::encode_touched`]).
     pub fn take_touched(&mut self) -> Touched {
         self.cost_since = 0;
-        std::mem::take(&mut self.touched)
+        // The next interval touches about as many members: sized up front,
+        // the set does not grow (and rehash into fresh memory) again.
+        let expected = match &self.touched {
+            Touched::Keys(set) => set.len(),
+            Touched::All => 0,
+        };
+        let fresh = Touched::Keys(rustc_hash::FxHashSet::with_capacity_and_hasher(expected, Default::default()));
+        std::mem::replace(&mut self.touched, fresh)
     }
 
     /// Shares the size of the last full checkpoint with a checkpointer on
