@@ -54,7 +54,8 @@ bench: setup
 
 ## A .deb with the Tauri bundler (icon, desktop entry for .jsonl/.ndjson/.log).
 package: ui
-	cd ui && npx tauri build --config ../src-tauri/tauri.conf.json --bundles deb
+	ui/node_modules/.bin/tauri build --bundles deb
+	@ls target/release/bundle/deb/*.deb
 
 lint:
 	$(CARGO) fmt --all --check

@@ -111,6 +111,7 @@ fn source_info(src: &Source, paths: &[String]) -> Res<SourceInfo> {
         keys: n(info.keys),
         index_seconds: info.summary.seconds,
         notes: info.field_notes,
+        session: None,
     })
 }
 
@@ -161,6 +162,7 @@ pub async fn open<R: tauri::Runtime>(
     }
     // Choices the user made for this file before, unless new ones are given.
     let remembered = state.remembered.lock().map(|r| r.choice_for(&request.paths)).unwrap_or_default();
+    let session = remembered.session.clone();
     let reducer = request.reducer.clone().or(remembered.reducer);
     let fields = request.fields.clone().or(remembered.fields).unwrap_or_default();
     let mut settings = Settings { reducer: reducer.clone().filter(|r| !r.is_empty()), ..Settings::default() };
@@ -188,7 +190,8 @@ pub async fn open<R: tauri::Runtime>(
     })
     .await
     .map_err(|e| IpcError::new("internal", format!("indexing stopped unexpectedly ({e})")))??;
-    let info = source_info(&source, &request.paths)?;
+    let mut info = source_info(&source, &request.paths)?;
+    info.session = session;
     if let Ok(mut r) = state.remembered.lock() {
         r.opened(&request.paths, reducer, request.fields.clone().or(Some(fields)).filter(|f| *f != FieldChoice::default()));
         r.save();
@@ -200,6 +203,19 @@ pub async fn open<R: tauri::Runtime>(
         *w = watcher;
     }
     Ok(info)
+}
+
+/// Remembers where the user is in these files (scrubber, filter, pin, open
+/// tree nodes), to be restored when they are opened again.
+#[tauri::command]
+pub async fn save_session(paths: Vec<String>, session: Session, state: tauri::State<'_, AppState>) -> Res<()> {
+    if paths.is_empty() {
+        return Err(IpcError::new("usage", "no file was given for the session"));
+    }
+    let mut r = state.remembered.lock().map_err(|_| IpcError::new("state", "the app's settings are unavailable"))?;
+    r.save_session(&paths, session.bounded());
+    r.save();
+    Ok(())
 }
 
 /// Files given on the command line (taken once).

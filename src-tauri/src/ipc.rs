@@ -90,6 +90,8 @@ pub struct SourceInfo {
     pub keys: u64,
     pub index_seconds: f64,
     pub notes: Vec<String>,
+    /// Where the user left these files last time (answered by `open` only).
+    pub session: Option<Session>,
 }
 
 /// Filters of the event list; all given ones must match.
@@ -103,6 +105,42 @@ pub struct ListFilter {
     pub text: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
+}
+
+/// Where the user was in a file set, restored when it is opened again:
+/// the scrubber, the list's filter, the pinned A point and the state
+/// tree's open nodes (at most `Session::MAX_OPEN` paths are kept).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct Session {
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub filter: ListFilter,
+    #[ts(type = "number | null")]
+    pub pin: Option<u64>,
+    /// JSON Pointers of the expanded state-tree nodes.
+    pub open: Vec<String>,
+}
+
+impl Session {
+    /// Open tree paths kept per file set.
+    pub const MAX_OPEN: usize = 200;
+    /// A path longer than this is not kept (a key from the log can be huge).
+    pub const MAX_PATH: usize = 2048;
+
+    /// The session as it is stored: empty filter fields as none, the open
+    /// paths capped, without duplicates or oversized paths.
+    pub fn bounded(mut self) -> Session {
+        let mut seen = std::collections::HashSet::new();
+        self.open.retain(|p| p.len() <= Self::MAX_PATH && seen.insert(p.clone()));
+        self.open.truncate(Self::MAX_OPEN);
+        let f = &mut self.filter;
+        for slot in [&mut f.ty, &mut f.key, &mut f.level, &mut f.text, &mut f.since, &mut f.until] {
+            if slot.as_deref().is_some_and(|s| s.is_empty()) {
+                *slot = None;
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -294,6 +332,7 @@ pub fn typescript() -> String {
         NameCount::decl(&cfg),
         SourceInfo::decl(&cfg),
         ListFilter::decl(&cfg),
+        Session::decl(&cfg),
         EventRow::decl(&cfg),
         ListPage::decl(&cfg),
         EventDetail::decl(&cfg),

@@ -40,6 +40,7 @@ pub fn builder_from<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bui
         commands::remove_bookmark,
         commands::export_report,
         commands::refresh,
+        commands::save_session,
     ])
 }
 

@@ -128,3 +128,28 @@ fn refresh_follows_a_growing_then_truncated_file() {
     assert_eq!(rebuilt["info"]["events"], json!(1));
     assert!(rebuilt["notice"].as_str().unwrap().contains("indexed again from its start"), "{rebuilt}");
 }
+
+#[test]
+fn a_saved_session_comes_back_with_the_next_open() {
+    let (_app, w) = window();
+    // A file of its own: tests run in parallel and share the index cache.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("session.jsonl");
+    let lines: String = (1..=5).map(|i| format!("{{\"ts\":\"2024-01-01T10:00:0{i}Z\",\"type\":\"Tick\",\"streamId\":\"k{i}\",\"data\":{{\"n\":{i}}}}}\n")).collect();
+    std::fs::write(&log, lines).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    let first = open(&w, std::slice::from_ref(&path)).unwrap();
+    assert_eq!(first["session"], Value::Null);
+    let filter = json!({"type": "Tick", "key": null, "level": null, "text": "", "since": null, "until": null});
+    let open_paths: Vec<String> = (0..250).map(|i| format!("/k{i}")).collect();
+    let session = json!({"seq": 4, "filter": filter, "pin": 2, "open": open_paths});
+    call(&w, "save_session", json!({"paths": [path], "session": session})).unwrap();
+    let again = open(&w, std::slice::from_ref(&path)).unwrap();
+    let s = &again["session"];
+    assert_eq!((s["seq"].clone(), s["pin"].clone()), (json!(4), json!(2)));
+    assert_eq!(s["filter"]["type"], json!("Tick"));
+    assert_eq!(s["filter"]["text"], Value::Null, "an empty field is stored as none");
+    assert_eq!(s["open"].as_array().unwrap().len(), 200, "the open paths are capped");
+    let err = call(&w, "save_session", json!({"paths": [], "session": session})).unwrap_err();
+    assert_eq!(err["code"], json!("usage"));
+}

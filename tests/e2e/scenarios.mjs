@@ -5,7 +5,7 @@
 import { Key, tid, waitFor } from './webdriver.mjs';
 import { assert, squash } from './app.mjs';
 import { XSS } from './fixtures.mjs';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const DEMO_EVENTS = 3502;
@@ -721,6 +721,162 @@ export const scenarios = [
       assert(after[0].seq === 3 && !after[1].stale, `the wrong bookmark is stale: ${JSON.stringify(after.map((b) => [b.seq, b.stale]))}`);
       await checkLayout(app, 'stale 1280×800');
       await ctx.shot('stale');
+    },
+  },
+  {
+    // SPEC §6 Live tail: a file that grows is indexed as it grows; Follow
+    // keeps the scrubber at the end; a truncated file is read again with a
+    // notice. The log is a temp copy of the demo, so it can be changed.
+    name: 'live_tail',
+    args: [],
+    async run(app, ctx) {
+      const file = path.join(ctx.tmp, 'live-shop.jsonl');
+      const text = await readFile(ctx.demoPath, 'utf8');
+      const lines = text.split('\n').filter((l) => l.trim() !== '');
+      await writeFile(file, text);
+      await app.s.waitForElement(tid('drop-zone'));
+      await app.openPaths([file]);
+      await app.waitLoaded();
+      await statusSays(app, DEMO_EVENTS);
+      await resizeTo(app, 1280, 800).catch((e) => ctx.log(`(resize: ${e.message})`));
+      await waitFor(() => app.visible('live-indicator'), { message: 'the live indicator in the status bar' });
+      const follow = await app.s.waitForElement(tid('follow-toggle'));
+      assert((await follow.attribute('aria-pressed')) === 'false', 'Follow is on before it was turned on');
+      await follow.click();
+      await waitFor(async () => (await follow.attribute('aria-pressed')) === 'true', { message: 'the Follow toggle to be pressed' });
+      await app.waitSeq(DEMO_EVENTS, { message: `turning Follow on to jump to the last event #${DEMO_EVENTS}` });
+
+      // 1. Three events are appended (copies of the last three, later in time).
+      const last = lines.slice(-3).map((l, i) => {
+        const e = JSON.parse(l);
+        e.ts = `2024-03-05T06:00:0${i + 1}.000Z`;
+        return JSON.stringify(e);
+      });
+      await appendFile(file, last.join('\n') + '\n');
+      const status = await statusSays(app, DEMO_EVENTS + 3);
+      await app.waitSeq(DEMO_EVENTS + 3, { message: `Follow to move the position to the new last event #${DEMO_EVENTS + 3}` });
+      const readout = squash(await app.positionText());
+      assert(/#\s*3,505\b/.test(readout), `the position readout does not show #3,505: ${readout}`);
+      const live = squash(await app.text('live-indicator'));
+      ctx.log(`status bar: ${squash(status)} · readout: ${readout} · live: ${live}`);
+      assert(/live/i.test(live) && /\+\s*3\b/.test(live), `the live indicator does not say +3 events: ${JSON.stringify(live)}`);
+      const rows = await waitFor(
+        async () => {
+          const r = await app.rows();
+          return r.some((x) => x.seq === DEMO_EVENTS + 3) ? r : null;
+        },
+        { message: `the event list to show the new row #${DEMO_EVENTS + 3}` },
+      );
+      const newest = rows.find((x) => x.seq === DEMO_EVENTS + 3);
+      assert(newest.selected, `the new last row #${DEMO_EVENTS + 3} is not the current one`);
+      await ctx.shot('appended');
+      await resizeTo(app, 1024, 700);
+      await checkLayout(app, 'live 1024×700');
+      await ctx.shot('appended-1024');
+      await resizeTo(app, 1280, 800).catch(() => {});
+
+      // 2. A step back by hand stops following; `f` follows again.
+      await app.focusWindow();
+      await app.keys(Key.ArrowLeft);
+      await app.waitSeq(DEMO_EVENTS + 2);
+      await waitFor(async () => (await follow.attribute('aria-pressed')) === 'false', { message: 'a step back to turn Follow off' });
+      await app.typeText('f');
+      await waitFor(async () => (await follow.attribute('aria-pressed')) === 'true', { message: '`f` to turn Follow on' });
+      await app.waitSeq(DEMO_EVENTS + 3, { message: '`f` to jump to the last event' });
+
+      // 3. The file is cut to its first 10 lines: read again from its start, with a notice.
+      await writeFile(file, lines.slice(0, 10).join('\n') + '\n');
+      await statusSays(app, 10);
+      await app.waitSeq(10, { message: 'the position to be clamped to the last event #10' });
+      const notice = await waitFor(async () => ((await app.visible('notice')) ? app.text('notice') : null), { message: 'a notice that the file was indexed again' });
+      ctx.log(`notice: ${squash(notice)}`);
+      assert(/truncated|replaced|again/i.test(notice), `the notice does not say the file was read again: ${notice}`);
+      assert(!(await app.visible('error-banner')), `an error banner is shown: ${await app.text('error-banner')}`);
+      let after = [];
+      await waitFor(
+        async () => {
+          after = await app.rows();
+          return after.length === 10 && after.every((r, i) => r.seq === i + 1);
+        },
+        { message: 'the event list to show exactly events #1–#10' },
+      ).catch((e) => {
+        e.message += ` (it shows ${after.map((r) => r.seq).join(',')})`;
+        throw e;
+      });
+      await ctx.shot('truncated');
+    },
+  },
+  {
+    // SPEC §6 Sessions: reopening a file restores the scrubber position,
+    // the filters, the pinned A point and the open tree nodes.
+    name: 'session_restore',
+    args: (ctx) => [ctx.demoPath],
+    async run(app, ctx) {
+      await app.waitLoaded();
+      await resizeTo(app, 1280, 800).catch((e) => ctx.log(`(resize: ${e.message})`));
+      // A at #2700, the scrubber at #2740, order-1137 open, only refunds listed.
+      await app.keyTo(2700, DEMO_EVENTS);
+      await app.pin();
+      await app.keyTo(2740, DEMO_EVENTS);
+      await app.expandTreePath(['order-1137']);
+      const typeSelect = 'select[aria-label="Filter by type"]';
+      const option = await app.s.findElement(`${typeSelect} option[value="RefundIssued"]`);
+      await option.click().catch(() => {});
+      if ((await app.s.execute('return document.querySelector(arguments[0]).value', typeSelect)) !== 'RefundIssued') {
+        ctx.log('(clicking the option did not choose it; choosing it by script)');
+        await app.s.execute('const s = document.querySelector(arguments[0]); s.value = "RefundIssued"; s.dispatchEvent(new Event("change", { bubbles: true }));', typeSelect);
+      }
+      const refunds = new Set(ctx.demo.seqsOfType('RefundIssued'));
+      const listedRefunds = async () => {
+        const r = await app.rows();
+        return r.length > 0 && r.every((x) => refunds.has(x.seq)) ? r : null;
+      };
+      await waitFor(listedRefunds, { message: 'only RefundIssued rows to be listed' });
+      assert((await app.seq()) === 2740, `choosing a type filter moved the position to #${await app.seq()}`);
+      await ctx.shot('before');
+      // Saved a second after the last change, in the app's settings.
+      const settings = path.join(ctx.tmp, 'config', 'app.hindsight.desktop', 'settings.json');
+      const saved = await waitFor(
+        async () => {
+          try {
+            const json = JSON.parse(await readFile(settings, 'utf8'));
+            const s = Object.values(json.choices ?? {}).find((c) => c.session)?.session;
+            return s && s.seq === 2740 && s.pin === 2700 && s.filter?.type === 'RefundIssued' && s.open?.includes('/order-1137') ? s : null;
+          } catch {
+            return null;
+          }
+        },
+        { timeout: 10000, message: `the session to be saved in ${settings}` },
+      );
+      ctx.log(`saved: ${JSON.stringify(saved)}`);
+
+      app = await ctx.restart();
+      await app.waitLoaded();
+      await resizeTo(app, 1280, 800).catch(() => {});
+      await app.waitSeq(2740, { message: 'the position #2740 to be restored' });
+      const pin = await app.s.findElement(app.sel.pinButton);
+      await waitFor(async () => (await pin.text()).replace(/[^\d]/g, '') === '2700', { message: 'the pin A = #2,700 to be restored' });
+      await waitFor(async () => (await app.s.execute('return document.querySelector(arguments[0]).value', typeSelect)) === 'RefundIssued', {
+        message: 'the type filter RefundIssued to be restored',
+      });
+      await waitFor(listedRefunds, { message: 'the restored filter to list only RefundIssued rows' });
+      const node = await app.waitTreeRow('/order-1137');
+      await waitFor(
+        async () =>
+          (await node.attribute('aria-expanded')) === 'true' &&
+          app.s.execute('return !!document.querySelector(arguments[0])', `${tid('state-tree')} [data-path^="/order-1137/"]`),
+        { message: 'the tree node order-1137 to be open again, showing its members' },
+      );
+      // The diff is against the restored pin.
+      await waitFor(
+        async () => {
+          const e = await diffEntry(app, '/order-1137/total');
+          return e && /338\.96\b[^\d]*-338\.96/.test(e) ? e : null;
+        },
+        { message: 'the diff against the restored pin A (#2700)' },
+      );
+      assert(!(await app.visible('error-banner')), `an error banner is shown: ${await app.text('error-banner')}`);
+      await checkLayout(app, 'restored 1280×800');
     },
   },
 ];

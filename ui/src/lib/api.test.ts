@@ -34,6 +34,9 @@ describe('IPC wrappers', () => {
     await api.addBookmark(12, 'a note', ['bug', 'refund']);
     await api.removeBookmark(3);
     await api.exportReport('/tmp/shop-report.html');
+    await api.refresh();
+    const session = { seq: 5, filter: f, pin: null, open: ['/a'] };
+    await api.saveSession(['/x.jsonl'], session);
     expect(invoke.mock.calls).toEqual([
       ['position', { seq: 5, pin: null, treeLimit: 200 }],
       ['position', { seq: 5, pin: 2, treeLimit: 200 }],
@@ -54,6 +57,8 @@ describe('IPC wrappers', () => {
       ['add_bookmark', { seq: 12, note: 'a note', tags: ['bug', 'refund'] }],
       ['remove_bookmark', { id: 3 }],
       ['export_report', { path: '/tmp/shop-report.html' }],
+      ['refresh'],
+      ['save_session', { paths: ['/x.jsonl'], session }],
     ]);
   });
 

@@ -17,6 +17,8 @@ import type {
   Markers,
   OpenRequest,
   Position,
+  Refreshed,
+  Session,
   SourceInfo,
   TreeNode,
 } from './ipc-types';
@@ -35,6 +37,8 @@ export type {
   Markers,
   OpenRequest,
   Position,
+  Refreshed,
+  Session,
   SourceInfo,
   TreeNode,
 };
@@ -114,6 +118,15 @@ export const nextChange = (path: string, seq: number): Promise<number | null> =>
 
 /** The last event at or before a time (ms since the epoch). */
 export const seqAtTime = (ms: number): Promise<number> => invoke('seq_at_time', { ms });
+
+/**
+ * Live tail: looks at the open files again and indexes what was appended
+ * (or all of it after a truncation or rotation); `action` says which.
+ */
+export const refresh = (): Promise<Refreshed> => invoke('refresh');
+
+/** Remembers where the user is in these files; `open` answers it next time. */
+export const saveSession = (paths: string[], session: Session): Promise<void> => invoke('save_session', { paths, session });
 
 function isIpcError(e: unknown): e is IpcError {
   return typeof e === 'object' && e !== null && typeof (e as IpcError).message === 'string' && 'code' in e;

@@ -2,13 +2,15 @@
 // engine through `api`; this keeps what was asked and what came back.
 
 import * as api from './api';
-import type { BlameRow, BookmarkRow, FieldChoice, IndexProgress, ListFilter, Markers, Position, SourceInfo, TreeChild } from './api';
+import type { BlameRow, BookmarkRow, FieldChoice, IndexProgress, ListFilter, Markers, Position, Refreshed, Session, SourceInfo, TreeChild } from './api';
 import { errorMessage } from './api';
 import { LatestOnly } from './latest';
 import { PageCache } from './pages';
 import { dueEvents, epsSteps, type Speed } from './playback';
 import { fmtSeq, formatValue, parseTsMs } from './format';
 import { adjacentBookmark, parseTags } from './bookmarks';
+import { Coalescer, keepsFollowing, refreshLabel, seqAfterRefresh } from './live';
+import { restoreSession, sessionKey, sessionOf } from './session';
 import {
   PAGE,
   changedPaths,
@@ -61,6 +63,8 @@ export class HindsightApp {
   pin = $state<number | null>(null);
 
   filter = $state.raw<ListFilter>(EMPTY_FILTER);
+  /** Bumped when the filter is set from outside the filter bar (a new file, a restored session). */
+  filterEpoch = $state(0);
   /** Bumped whenever the list cache changes (the list and timeline redraw). */
   listVersion = $state(0);
   /** Rows passing the filter; -1 while unknown. */
@@ -86,6 +90,15 @@ export class HindsightApp {
   exporting = $state(false);
   blame = $state.raw<{ path: string; rows: BlameRow[] | null; error: string | null } | null>(null);
 
+  /** Bumped when another source is shown (opened, or read again from its start): views reset zoom. */
+  sourceEpoch = $state(0);
+  /** Live tail: the window hears when the open files change. */
+  watching = $state(false);
+  /** Follow: each refresh that adds events moves the scrubber to the newest. */
+  follow = $state(false);
+  /** What the last refresh did ("+3", "re-indexed"), shown for a moment. */
+  lastRefresh = $state<string | null>(null);
+
   playing = $state(false);
   speed = $state.raw<Speed>({ mode: 'eps', n: 10 });
   helpOpen = $state(false);
@@ -99,6 +112,17 @@ export class HindsightApp {
   /** The form opened the panel, so cancelling it closes the panel again. */
   private draftOpenedPanel = false;
   private treeFetching = new Set<string>();
+  /** Bumped when the open source changes under the list: older page answers are dropped. */
+  private listEpoch = 0;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The sentence of a failed refresh while it is the one shown. */
+  private liveError: string | null = null;
+  /** Changes to the files coalesce into one refresh at a time. */
+  private readonly live = new Coalescer(() => this.refreshSource(), 250);
+  /** The session waiting to be saved, and the last one saved (or restored). */
+  private sessionPending: { paths: string[]; session: Session; key: string } | null = null;
+  private sessionSaved = '';
+  private readonly sessionSaver = new Coalescer(() => this.saveSession(), 1000);
 
   private readonly positions = new LatestOnly<PositionAsk, PositionAnswer>({
     intermediate: true,
@@ -170,18 +194,30 @@ export class HindsightApp {
       this.treeFetching.clear();
       this.markers = null;
       this.blame = null;
+      this.sourceEpoch++;
+      this.listEpoch++;
+      this.liveError = null;
+      let start = this.follow ? info.events : Math.min(Math.max(this.seq, this.minSeq), info.events);
       if (!same) {
+        // Another file set: what was pending for the last one is saved now.
+        void this.flushSession();
+        this.follow = false;
+        this.lastRefresh = null;
         this.bookmarks = [];
         this.bookmarkDraft = null;
-        this.expanded = new Set();
-        this.pin = null;
-        this.filter = EMPTY_FILTER;
+        // Where the user left these files, when they were open before.
+        const restored = restoreSession(info.session, info.events);
+        this.expanded = restored?.open ?? new Set();
+        this.pin = restored?.pin ?? null;
+        this.filter = restored?.filter ?? EMPTY_FILTER;
+        this.filterEpoch++;
+        start = restored?.seq ?? this.minSeq;
+        this.sessionSaved = sessionKey(info.files, sessionOf({ seq: start, filter: this.filter, pin: this.pin, expanded: this.expanded }));
       } else if (this.pin !== null && this.pin > info.events) {
         this.pin = null;
       }
       this.resetList();
-      const start = same ? Math.min(Math.max(this.seq, this.minSeq), info.events) : this.minSeq;
-      this.goTo(start);
+      this.moveTo(start);
       void this.refreshMarks();
       api.recentFiles().then((r) => (this.recent = r), () => {});
     } catch (e) {
@@ -210,8 +246,17 @@ export class HindsightApp {
     return Math.min(this.events, Math.max(this.minSeq, Math.round(seq)));
   }
 
-  /** Moves the scrubber; the position follows, latest request only. */
+  /** Moves the scrubber (the user's moves); the position follows, latest request only. */
   goTo(seq: number): void {
+    if (!this.info) return;
+    const s = this.clampSeq(seq);
+    // Moving away from the end by hand stops following it.
+    if (this.follow && !keepsFollowing(this.follow, s, this.events)) this.follow = false;
+    this.moveTo(s);
+  }
+
+  /** Moves the scrubber without touching Follow (opening, refreshing, following). */
+  private moveTo(seq: number): void {
     if (!this.info) return;
     const s = this.clampSeq(seq);
     this.seq = s;
@@ -408,6 +453,130 @@ export class HindsightApp {
     }
   }
 
+  // ---- live tail -------------------------------------------------------
+
+  /** The shell said the open files changed: refresh once they are quiet. */
+  filesChanged(): void {
+    if (this.info) this.live.poke();
+  }
+
+  /** `f` / the Follow button: follow the end of a growing file, or stop. */
+  toggleFollow(): void {
+    if (!this.info) return;
+    this.follow = !this.follow;
+    if (this.follow) {
+      this.stop();
+      this.moveTo(this.events);
+    }
+  }
+
+  /** Asks the shell to look at the files again and shows what grew. */
+  async refreshSource(): Promise<void> {
+    if (!this.info || this.opening) return;
+    const gen = this.generation;
+    let r: Refreshed;
+    try {
+      r = await api.refresh();
+    } catch (e) {
+      if (gen !== this.generation || this.opening || !this.info) return;
+      // Shown until a later refresh works (a file may be empty for a moment while it is rewritten).
+      this.liveError = errorMessage(e);
+      this.error = this.liveError;
+      return;
+    }
+    if (gen !== this.generation || this.opening || !this.info) return;
+    if (this.liveError !== null) {
+      if (this.error === this.liveError) this.error = null;
+      this.liveError = null;
+    }
+    if (r.action !== 'reused') this.applyRefresh(r);
+  }
+
+  private applyRefresh(r: Refreshed): void {
+    const before = this.events;
+    const rebuilt = r.action !== 'appended';
+    this.info = r.info;
+    const after = this.events;
+    this.listEpoch++;
+    if (rebuilt) {
+      // Another file, in effect: what pointed into the old one may be gone.
+      this.sourceEpoch++;
+      this.stop();
+      this.positions.reset();
+      this.treeFetching.clear();
+      if (this.pin !== null && this.pin > after) this.pin = null;
+      if (this.bookmarkDraft && this.bookmarkDraft.seq > after) this.cancelBookmark();
+      this.blame = null;
+      this.resetList();
+    } else {
+      // Pages already loaded stay valid; only the end of the list changed.
+      const known = this.listTotal;
+      const filtered = filterActive(this.filter);
+      this.list.grew(filtered ? -1 : after);
+      if (!filtered) this.listTotal = after;
+      this.listVersion++;
+      if (filtered && known >= 0) this.ensureRows(known, known);
+      if (this.blame) void this.reloadBlame(this.blame.path);
+    }
+    const target = seqAfterRefresh(this.seq, after, this.follow);
+    if (this.follow && target !== this.seq) this.stop();
+    this.moveTo(target);
+    void this.refreshMarks();
+    if (r.notice) this.say(r.notice, 8000);
+    const label = refreshLabel(r.action, before, after);
+    if (label) {
+      this.lastRefresh = label;
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => (this.lastRefresh = null), 4000);
+    }
+  }
+
+  /** The open history of a value, asked again quietly (the rows stay until the answer). */
+  private async reloadBlame(path: string): Promise<void> {
+    try {
+      const rows = await api.blame(path);
+      if (this.blame?.path === path) this.blame = { path, rows, error: null };
+    } catch {
+      // The rows shown stay; the next refresh asks again.
+    }
+  }
+
+  // ---- sessions --------------------------------------------------------
+
+  /**
+   * Notes where the user is (scrubber, filter, pin, open nodes); saved for
+   * these files once it stays put for a second. Reading the state here
+   * makes an effect that calls this run again when any of it changes.
+   */
+  noteSession(): void {
+    const info = this.info;
+    if (!info || this.opening) return;
+    const session = sessionOf({ seq: this.seq, filter: this.filter, pin: this.pin, expanded: this.expanded });
+    const key = sessionKey(info.files, session);
+    if (key === this.sessionSaved && !this.sessionPending) return;
+    if (key === this.sessionPending?.key) return;
+    this.sessionPending = { paths: info.files, session, key };
+    this.sessionSaver.poke();
+  }
+
+  /** Saves the pending session now (another file set is being opened). */
+  private async flushSession(): Promise<void> {
+    if (this.sessionPending) await this.saveSession();
+  }
+
+  private async saveSession(): Promise<void> {
+    const p = this.sessionPending;
+    if (!p) return;
+    this.sessionPending = null;
+    if (p.key === this.sessionSaved) return;
+    try {
+      await api.saveSession(p.paths, p.session);
+      this.sessionSaved = p.key;
+    } catch {
+      // Only a convenience: the next change tries again.
+    }
+  }
+
   // ---- playback --------------------------------------------------------
 
   private raf = 0;
@@ -541,6 +710,7 @@ export class HindsightApp {
     if (!this.info) return;
     const f = this.filter;
     const gen = this.generation;
+    const epoch = this.listEpoch;
     const missing = this.list.missing(first, last);
     if (!missing.length) return;
     const slots = 2 - this.listInflight;
@@ -559,7 +729,7 @@ export class HindsightApp {
         .list(f, p * this.list.pageSize, this.list.pageSize)
         .then(
           (page) => {
-            if (f !== this.filter || gen !== this.generation) {
+            if (f !== this.filter || gen !== this.generation || epoch !== this.listEpoch) {
               this.list.failed(p);
               return;
             }
@@ -569,7 +739,7 @@ export class HindsightApp {
           },
           (e) => {
             this.list.failed(p);
-            if (f !== this.filter || gen !== this.generation) return;
+            if (f !== this.filter || gen !== this.generation || epoch !== this.listEpoch) return;
             this.fail(e);
           },
         )

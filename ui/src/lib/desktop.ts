@@ -4,6 +4,7 @@
 
 import { open as openDialog, save as saveDialog } from '@tauri-apps/plugin-dialog';
 import { getCurrentWebview } from '@tauri-apps/api/webview';
+import { listen } from '@tauri-apps/api/event';
 import { app } from './app.svelte';
 import { reportDefaultPath } from './bookmarks';
 
@@ -59,6 +60,26 @@ export async function listenForDrops(): Promise<() => void> {
     });
   } catch {
     // Not inside the desktop shell (e.g. a plain browser): no drops.
+    return () => {};
+  }
+}
+
+/**
+ * Live tail: listens for the shell's `files-changed` (one of the open files
+ * changed); returns the unlisten function. `app.watching` says whether the
+ * window hears it.
+ */
+export async function listenForChanges(): Promise<() => void> {
+  try {
+    const unlisten = await listen('files-changed', () => app.filesChanged());
+    app.watching = true;
+    return () => {
+      app.watching = false;
+      unlisten();
+    };
+  } catch {
+    // Not inside the desktop shell: no live tail.
+    app.watching = false;
     return () => {};
   }
 }

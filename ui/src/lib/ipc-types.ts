@@ -15,9 +15,19 @@ export type SourceInfo = { files: Array<string>, format: string, reducer: string
 /**
  * The field chosen for each slot (ts, type, key, level, payload).
  */
-fields: FieldChoice, types: Array<NameCount>, levels: Array<NameCount>, keys: number, index_seconds: number, notes: Array<string>, };
+fields: FieldChoice, types: Array<NameCount>, levels: Array<NameCount>, keys: number, index_seconds: number, notes: Array<string>, 
+/**
+ * Where the user left these files last time (answered by `open` only).
+ */
+session: Session | null, };
 
 export type ListFilter = { type: string | null, key: string | null, level: string | null, text: string | null, since: string | null, until: string | null, };
+
+export type Session = { seq: number, filter: ListFilter, pin: number | null, 
+/**
+ * JSON Pointers of the expanded state-tree nodes.
+ */
+open: Array<string>, };
 
 export type EventRow = { seq: number, line: number, ts: string | null, type: string | null, key: string | null, level: string | null, marked: boolean, };
 

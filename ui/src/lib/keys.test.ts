@@ -45,8 +45,16 @@ describe('key map', () => {
     expect(actionFor(k(']'), false)).toBe('next-type');
   });
 
+  it('toggles Follow with f', () => {
+    expect(actionFor(k('f'), false)).toBe('follow');
+    expect(actionFor(k('F', { shiftKey: true }), false)).toBe('follow');
+    expect(actionFor(k('f', { ctrlKey: true }), false)).toBeNull();
+    expect(actionFor(k('f', { altKey: true }), false)).toBeNull();
+    expect(stepOf('follow')).toBeNull();
+  });
+
   it('leaves keys alone while the user types, except Ctrl+O, Ctrl+E and Esc', () => {
-    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', '/', '?', 'p', 'n', '[', 'b', 'B', ',', '.']) {
+    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', '/', '?', 'p', 'n', '[', 'b', 'B', ',', '.', 'f', 'F']) {
       expect(actionFor(k(key), true)).toBeNull();
     }
     expect(actionFor(k('e', { ctrlKey: true }), true)).toBe('export-report');
@@ -65,7 +73,7 @@ describe('key map', () => {
     const all: Action[] = [
       'step-back', 'step-forward', 'jump-back', 'jump-forward', 'start', 'end', 'play', 'focus-filter', 'open',
       'help', 'close', 'pin', 'prev-type', 'next-type', 'prev-key', 'next-key', 'prev-match', 'next-match',
-      'bookmark', 'prev-bookmark', 'next-bookmark', 'export-report',
+      'bookmark', 'prev-bookmark', 'next-bookmark', 'export-report', 'follow',
     ];
     const listed = new Set(SHORTCUTS.flatMap((s) => s.actions));
     for (const a of all) expect(listed.has(a), a).toBe(true);
@@ -75,6 +83,7 @@ describe('key map', () => {
       'prev-bookmark': k(','),
       'next-bookmark': k('.'),
       'export-report': k('e', { ctrlKey: true }),
+      follow: k('f'),
     };
     for (const [action, key] of Object.entries(keyOf)) expect(actionFor(key!, false)).toBe(action);
   });

@@ -22,7 +22,8 @@ export type Action =
   | 'bookmark'
   | 'prev-bookmark'
   | 'next-bookmark'
-  | 'export-report';
+  | 'export-report'
+  | 'follow';
 
 export interface KeyLike {
   key: string;
@@ -50,6 +51,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: 'p', actions: ['pin'], label: 'Pin A here (diff against it) / unpin' },
   { keys: 'b', actions: ['bookmark'], label: 'Bookmark this event (a note and tags; Ctrl+Enter saves)' },
   { keys: ', / .', actions: ['prev-bookmark', 'next-bookmark'], label: 'Previous / next bookmark' },
+  { keys: 'f', actions: ['follow'], label: 'Follow: keep the scrubber on the newest event as the file grows / stop' },
   { keys: '/', actions: ['focus-filter'], label: 'Search: focus the filter' },
   { keys: 'Ctrl+O', actions: ['open'], label: 'Open log files' },
   { keys: 'Ctrl+E', actions: ['export-report'], label: 'Export the audit report (HTML)' },
@@ -113,6 +115,9 @@ export function actionFor(e: KeyLike, typing: boolean): Action | null {
     case 'b':
     case 'B':
       return 'bookmark';
+    case 'f':
+    case 'F':
+      return 'follow';
     case ',':
       return 'prev-bookmark';
     case '.':

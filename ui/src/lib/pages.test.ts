@@ -38,4 +38,19 @@ describe('list page cache', () => {
     expect(c.size).toBe(0);
     expect(c.total).toBe(-1);
   });
+
+  it('keeps full pages and drops the partial last one when the source grows', () => {
+    const c = new PageCache(10, 8);
+    c.put(0, rows(1, 10), 25);
+    c.put(1, rows(11, 10), 25);
+    c.put(2, rows(21, 5), 25);
+    c.asking(3);
+    c.grew(28);
+    expect(c.get(12)?.seq).toBe(13);
+    expect(c.get(22)).toBeUndefined();
+    expect(c.total).toBe(28);
+    expect(c.missing(0, 40)).toEqual([2]);
+    c.grew(-1);
+    expect(c.missing(0, 40)).toEqual([2, 3, 4]);
+  });
 });

@@ -62,6 +62,20 @@ export class PageCache {
     }
   }
 
+  /**
+   * Events were appended to the source: full pages stay as they are (rows
+   * after them can only come later), the last, partly filled one and those
+   * still asked for are dropped. `total` is the new count of rows when
+   * known (no filter), else -1.
+   */
+  grew(total: number): void {
+    for (const [p, rows] of [...this.pages]) {
+      if (rows.length < this.pageSize) this.pages.delete(p);
+    }
+    this.pending.clear();
+    this.total = total;
+  }
+
   clear(): void {
     this.pages.clear();
     this.pending.clear();

@@ -1,0 +1,189 @@
+// The window's state with the shell mocked: what a live-tail refresh
+// changes, where Follow puts the scrubber and when it turns off, and how a
+// session is restored and saved.
+
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Refreshed, Session, SourceInfo } from './ipc-types';
+
+const info = (events: number, files = ['/logs/shop.jsonl'], session: Session | null = null): SourceInfo => ({
+  files,
+  format: 'jsonl',
+  reducer: 'entity',
+  events,
+  errors: 0,
+  marked: 0,
+  first_ts: '2024-03-04T06:00:00.000Z',
+  last_ts: '2024-03-05T06:00:00.000Z',
+  fields: { ts: 'ts', type: 'type', key: 'streamId', level: 'level', payload: 'data' },
+  types: [],
+  levels: [],
+  keys: 0,
+  index_seconds: 0.1,
+  notes: [],
+  session,
+});
+
+const refreshed = vi.fn<() => Promise<Refreshed>>();
+const positions: number[] = [];
+
+vi.mock('./api', () => ({
+  open: vi.fn(async (paths: string[]) => info(100, paths)),
+  refresh: () => refreshed(),
+  position: vi.fn(async (seq: number, pin: number | null) => {
+    positions.push(seq);
+    return { seq, base: pin ?? seq - 1, event: null, tree: { path: '', kind: 'object', size: 0, offset: 0, children: [] }, changes: [] };
+  }),
+  treeNode: vi.fn(async (_seq: number, path: string) => ({ path, kind: 'object', size: 0, offset: 0, children: [] })),
+  markers: vi.fn(async () => ({ marked: [], errors: [], bookmarks: [] })),
+  bookmarks: vi.fn(async () => []),
+  recentFiles: vi.fn(async () => []),
+  list: vi.fn(async () => ({ total: 0, offset: 0, rows: [] })),
+  listIndex: vi.fn(async () => 0),
+  blame: vi.fn(async () => []),
+  saveSession: vi.fn(async () => {}),
+  errorMessage: (e: unknown) => String((e as { message?: string })?.message ?? e),
+}));
+
+Object.assign(globalThis, { requestAnimationFrame: () => 0, cancelAnimationFrame: () => {} });
+
+const { HindsightApp } = await import('./app.svelte');
+
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+async function opened(events = 100, session: Session | null = null) {
+  const app = new HindsightApp();
+  const api = await import('./api');
+  vi.mocked(api.open).mockResolvedValueOnce(info(events, undefined, session));
+  await app.openPaths(['/logs/shop.jsonl']);
+  await settle();
+  return app;
+}
+
+describe('live tail in the window', () => {
+  beforeEach(() => {
+    refreshed.mockReset();
+    positions.length = 0;
+  });
+
+  it('keeps the position when new events are appended, and says how many', async () => {
+    const app = await opened(100);
+    app.goTo(40);
+    refreshed.mockResolvedValueOnce({ action: 'appended', info: info(103), notice: null });
+    await app.refreshSource();
+    await settle();
+    expect(app.events).toBe(103);
+    expect(app.seq).toBe(40);
+    expect(positions[positions.length - 1]).toBe(40);
+    expect(app.lastRefresh).toBe('+3');
+    expect(app.listTotal).toBe(103);
+    expect(app.notice).toBeNull();
+  });
+
+  it('follows the newest event when Follow is on; a move away by hand turns it off', async () => {
+    const app = await opened(100);
+    app.goTo(10);
+    app.toggleFollow();
+    expect(app.follow).toBe(true);
+    expect(app.seq).toBe(100);
+    refreshed.mockResolvedValueOnce({ action: 'appended', info: info(103), notice: null });
+    await app.refreshSource();
+    await settle();
+    expect(app.seq).toBe(103);
+    expect(positions[positions.length - 1]).toBe(103);
+    // End keeps following; a step back stops it.
+    app.end();
+    expect(app.follow).toBe(true);
+    app.step(-1);
+    expect(app.follow).toBe(false);
+    refreshed.mockResolvedValueOnce({ action: 'appended', info: info(110), notice: null });
+    await app.refreshSource();
+    expect(app.seq).toBe(102);
+  });
+
+  it('clamps to the last event and shows the notice when the file was truncated', async () => {
+    const app = await opened(100);
+    app.goTo(60);
+    app.togglePin();
+    refreshed.mockResolvedValueOnce({ action: 'rebuilt: the file shrank', info: info(10), notice: 'shop.jsonl was truncated or replaced, so it was indexed again from its start.' });
+    await app.refreshSource();
+    await settle();
+    expect(app.events).toBe(10);
+    expect(app.seq).toBe(10);
+    expect(app.pin).toBeNull();
+    expect(app.notice).toMatch(/truncated/);
+    expect(app.lastRefresh).toBe('re-indexed');
+    expect(app.error).toBeNull();
+  });
+
+  it('changes nothing when the files are as they were', async () => {
+    const app = await opened(100);
+    app.goTo(50);
+    const before = app.info;
+    const asked = positions.length;
+    refreshed.mockResolvedValueOnce({ action: 'reused', info: info(100), notice: null });
+    await app.refreshSource();
+    await settle();
+    expect(app.info).toBe(before);
+    expect(positions.length).toBe(asked);
+    expect(app.lastRefresh).toBeNull();
+  });
+
+  it('shows a failed refresh until a later one works', async () => {
+    const app = await opened(100);
+    refreshed.mockRejectedValueOnce({ code: 'empty', message: 'shop.jsonl is empty.' });
+    await app.refreshSource();
+    expect(app.error).toBe('shop.jsonl is empty.');
+    refreshed.mockResolvedValueOnce({ action: 'appended', info: info(101), notice: null });
+    await app.refreshSource();
+    expect(app.error).toBeNull();
+    expect(app.events).toBe(101);
+  });
+});
+
+describe('sessions in the window', () => {
+  const NONE = { type: null, key: null, level: null, text: null, since: null, until: null };
+
+  it('restores where the user was when the files are opened again', async () => {
+    const app = await opened(3502, { seq: 2740, filter: { ...NONE, type: 'RefundIssued' }, pin: 2700, open: ['/order-1137'] });
+    expect(app.seq).toBe(2740);
+    expect(app.pin).toBe(2700);
+    expect(app.filter.type).toBe('RefundIssued');
+    expect(app.filterEpoch).toBeGreaterThan(0);
+    expect([...app.expanded]).toEqual(['/order-1137']);
+    expect(positions[positions.length - 1]).toBe(2740);
+  });
+
+  it('clamps a saved position to the events there are now', async () => {
+    const app = await opened(10, { seq: 2740, filter: NONE, pin: 2700, open: [] });
+    expect(app.seq).toBe(10);
+    expect(app.pin).toBeNull();
+  });
+
+  it('saves a second after the last change, and not what was just restored', async () => {
+    vi.useFakeTimers();
+    try {
+      const api = await import('./api');
+      const save = vi.mocked(api.saveSession);
+      save.mockClear();
+      const app = await opened(3502, { seq: 5, filter: NONE, pin: null, open: [] });
+      app.noteSession();
+      vi.advanceTimersByTime(2000);
+      expect(save).not.toHaveBeenCalled();
+      app.goTo(40);
+      app.noteSession();
+      vi.advanceTimersByTime(500);
+      app.togglePin();
+      app.toggle('/order-1');
+      app.noteSession();
+      vi.advanceTimersByTime(999);
+      expect(save).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(save).toHaveBeenCalledTimes(1);
+      expect(save.mock.calls[0]).toEqual([['/logs/shop.jsonl'], { seq: 40, filter: NONE, pin: 40, open: ['/order-1'] }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
