@@ -398,3 +398,26 @@ fn events_follow_streams_appends_and_survives_rotation() {
     assert!(err.contains("following it from its first event"), "{err}");
     assert!(rx.try_recv().is_err(), "nothing is printed twice");
 }
+
+#[test]
+fn processes_opening_one_file_together_share_one_index() {
+    let t = Tmp::new();
+    let log = t.path("shop.jsonl");
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/shop.jsonl"), &log).unwrap();
+    let log = log.to_string_lossy().into_owned();
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_hindsight"))
+                .args(["index", &log])
+                .env("XDG_CACHE_HOME", t.cache())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(ok_json(&out)["events"], json!(3502));
+    }
+}

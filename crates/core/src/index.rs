@@ -287,6 +287,17 @@ impl Index {
                 dir.join(db_name(&canon_paths, &Settings::default()).replace(".hsidx", ".bookmarks.json"))
             }
         };
+        // One process at a time plans and builds a given index (the app and
+        // the CLI may open the same file together); the others wait, then
+        // find it built. A filesystem without locks just goes without.
+        let _building = match location {
+            Location::Temp => None,
+            Location::Cache | Location::Path(_) => {
+                let mut name = db_path.as_os_str().to_owned();
+                name.push(".lock");
+                std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(PathBuf::from(name)).ok().filter(|f| f.lock().is_ok())
+            }
+        };
         let fps = paths.iter().map(|p| fingerprint(p)).collect::<Result<Vec<_>>>()?;
         let mut report = OpenReport::default();
         let plan = if db_path.exists() { plan_reuse(&db_path, paths, &fps) } else { Plan::Build("new".into()) };
