@@ -13,6 +13,10 @@
 //! checkpoints go; the calling thread stores rows in large transactions and
 //! encodes the checkpoints it is handed.
 //!
+//! Concurrency: planning and building take an exclusive lock on a file
+//! beside the index (`….hsidx.lock`), so two processes opening the same
+//! files build once; the second finds the index built.
+//!
 //! Architecture invariant: source files are opened read-only, never written,
 //! locked or moved.
 
