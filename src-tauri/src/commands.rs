@@ -486,7 +486,11 @@ pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
             }
         }
         let notice = action.starts_with("rebuilt").then(|| {
-            format!("{} was truncated or replaced, so it was indexed again from its start.", shown.join(", "))
+            let names: Vec<String> = shown
+                .iter()
+                .map(|p| std::path::Path::new(p).file_name().map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned()))
+                .collect();
+            format!("{} was truncated or replaced, so it was indexed again from its start.", names.join(", "))
         });
         Ok(Refreshed { action, info, notice })
     })
