@@ -542,24 +542,6 @@ fn hms_shape(b: &[u8], i: usize) -> Option<usize> {
     ok.then_some(i + 8)
 }
 
-/// A three-letter English month abbreviation at `i`, any case (1..=12).
-fn month_at(b: &[u8], i: usize) -> Option<u32> {
-    let w = b.get(i..i + 3)?;
-    let l = [
-        w.first()?.to_ascii_lowercase(),
-        w.get(1)?.to_ascii_lowercase(),
-        w.get(2)?.to_ascii_lowercase(),
-    ];
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-        b"dec",
-    ];
-    MONTHS
-        .iter()
-        .position(|m| **m == l)
-        .and_then(|p| u32::try_from(p + 1).ok())
-}
-
 fn weekday_at(b: &[u8], i: usize) -> bool {
     const DAYS: [&[u8; 3]; 7] = [b"mon", b"tue", b"wed", b"thu", b"fri", b"sat", b"sun"];
     b.get(i..i + 3)
@@ -584,7 +566,7 @@ fn day_shape(b: &[u8], i: usize) -> Option<(u32, usize)> {
 
 /// `Mmm dd HH:MM:SS[.frac]`.
 fn bsd_shape(b: &[u8], i: usize) -> Option<usize> {
-    month_at(b, i)?;
+    time::month_abbr(b, i)?;
     if !is(b, i + 3, b' ') {
         return None;
     }
@@ -609,7 +591,7 @@ fn apache_shape(b: &[u8], i: usize) -> Option<usize> {
     if !digit_at(b, i) || !is(b, j, b'/') {
         return None;
     }
-    month_at(b, j + 1)?;
+    time::month_abbr(b, j + 1)?;
     if !is(b, j + 4, b'/') || !digits_at(b, j + 5, 4) || !is(b, j + 9, b':') {
         return None;
     }
@@ -700,7 +682,7 @@ fn stamp_value(form: Stamp, text: &str, cx: &TimeContext) -> Result<Option<Times
 /// `Www Mmm dd HH:MM:SS[.frac] YYYY`, rewritten as ISO for the parser.
 fn ctime_value(text: &str, cx: &TimeContext) -> Option<Timestamp> {
     let b = text.as_bytes();
-    let month = month_at(b, 4)?;
+    let month = time::month_abbr(b, 4)?;
     let (day, time_start) = day_shape(b, 8)?;
     let year_start = text.len().checked_sub(4)?;
     let clock = text.get(time_start..year_start.checked_sub(1)?)?;

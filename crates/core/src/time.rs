@@ -425,8 +425,8 @@ fn zone(b: &[u8], i: usize) -> Option<(i64, usize)> {
     }
 }
 
-/// A three-letter English month abbreviation at `i`, any case.
-fn month_abbr(b: &[u8], i: usize) -> Option<u32> {
+/// A three-letter English month abbreviation at `i`, any case (1..=12).
+pub(crate) fn month_abbr(b: &[u8], i: usize) -> Option<u32> {
     let w = b.get(i..i + 3)?;
     let l = [
         w.first()?.to_ascii_lowercase(),
