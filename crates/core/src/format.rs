@@ -319,20 +319,9 @@ pub fn csv_dialect(head: &[u8]) -> Option<CsvDialect> {
 }
 
 /// The dialect for a file forced to `--format csv` that sniffing did not
-/// recognise: the first line's most frequent delimiter, its cells as names.
+/// recognise.
 pub fn forced_csv_dialect(head: &[u8]) -> CsvDialect {
-    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let first = head.split(|b| *b == b'\n').next().unwrap_or(b"");
-    let first = String::from_utf8_lossy(first.strip_suffix(b"\r").unwrap_or(first)).into_owned();
-    let delimiter = [b',', b';', b'\t', b'|'].into_iter().max_by_key(|d| first.bytes().filter(|b| b == d).count()).unwrap_or(b',');
-    let mut header: Vec<String> = Vec::new();
-    for (i, cell) in first.split(delimiter as char).enumerate() {
-        let name = cell.trim().trim_matches('"');
-        let name = if name.is_empty() { format!("column_{}", i + 1) } else { name.to_string() };
-        let unique = if header.contains(&name) { format!("{name}_{}", i + 1) } else { name };
-        header.push(unique);
-    }
-    CsvDialect { delimiter, header }
+    tabular::first_record_dialect(&String::from_utf8_lossy(&head[..head.len().min(64 << 10)]))
 }
 
 /// How many bytes of content [`detect`] looks at.

@@ -59,6 +59,23 @@ pub fn sniff_csv(head: &str) -> Option<CsvDialect> {
     best
 }
 
+/// The dialect of a file the user declared CSV that [`sniff_csv`] did not
+/// recognise: the candidate delimiter that splits the first record into the
+/// most cells (quote-aware), and those cells as column names.
+pub fn first_record_dialect(head: &str) -> CsvDialect {
+    let head = head.strip_prefix('\u{feff}').unwrap_or(head).as_bytes();
+    let header_with = |delimiter: u8| {
+        let mut spans = Vec::new();
+        walk_record(head, delimiter, |start, end| spans.push((start, end)));
+        spans.iter().map(|&(start, end)| decode_cell(head.get(start..end).unwrap_or_default()).trim().to_owned()).collect::<Vec<_>>()
+    };
+    let (delimiter, header) = CANDIDATE_DELIMITERS
+        .iter()
+        .map(|&d| (d, header_with(d)))
+        .fold((b',', Vec::new()), |best, next| if next.1.len() > best.1.len() { next } else { best });
+    CsvDialect { delimiter, header: unique_column_names(&header) }
+}
+
 /// Length in bytes of the first record in `buf`, line terminator included,
 /// honouring quoted cells (which may hold delimiters, `""` and newlines).
 ///
@@ -591,6 +608,13 @@ mod tests {
             let expected = dialect(*delimiter, header);
             assert_eq!(sniff_csv(sample), Some(expected), "{name}");
         }
+    }
+
+    #[test]
+    fn a_declared_csv_takes_its_header_from_the_first_record() {
+        let d = first_record_dialect("\u{feff}a;\"b;c\";a;\n1;2;3;4\n");
+        assert_eq!(d, CsvDialect { delimiter: b';', header: vec!["a".into(), "b;c".into(), "a_2".into(), "column_4".into()] });
+        assert_eq!(first_record_dialect("just one cell").header, vec!["just one cell"]);
     }
 
     #[test]
