@@ -113,7 +113,6 @@ fn envelopes(sample: &[Value]) {
         }
     }
     let _ = envelope::looks_like_cdc(sample);
-    let _ = envelope::looks_like_json_patch(sample);
     let _ = Explode::detect(sample);
 }
 

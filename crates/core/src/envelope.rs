@@ -6,8 +6,8 @@
 //!   event records.
 //! * Change-data-capture envelopes (Debezium, Maxwell, Canal) become
 //!   [`RowChange`]s for the `cdc` reducer ([`cdc_changes`]).
-//! * [`looks_like_cdc`] and [`looks_like_json_patch`] judge a sample of
-//!   payloads for reducer detection.
+//! * [`looks_like_cdc`] judges a sample of records for reducer detection
+//!   (JSON Patch streams are recognised by `reducer::detect`).
 //!
 //! Everything is a pure function of borrowed values: nothing panics, prints or
 //! fails on odd input. Only the fixed envelope structure is walked; the
@@ -606,50 +606,6 @@ fn moved_row(
     Some(RowChange { table: table.to_string(), id: old_id, after: None })
 }
 
-// --------------------------------------------------------------- JSON Patch
-
-/// Whether a sample of payloads is a JSON Patch stream: every payload is an
-/// RFC 6902 array — objects with `op` in add/remove/replace/move/copy/test,
-/// a JSON Pointer `path`, `from` for move/copy and `value` for
-/// add/replace/test — or an object carrying such an array in its `patch`,
-/// `ops` or `operations` member (the first of those that is an array, as
-/// the json-patch reducer reads it), and at least one operation is present.
-pub fn looks_like_json_patch(payloads: &[Value]) -> bool {
-    let mut any_operation = false;
-    for payload in payloads {
-        let Some(operations) = patch_operations(payload) else { return false };
-        if !operations.iter().all(is_patch_operation) {
-            return false;
-        }
-        any_operation |= !operations.is_empty();
-    }
-    any_operation
-}
-
-fn patch_operations(payload: &Value) -> Option<&[Value]> {
-    match payload {
-        Value::Array(operations) => Some(operations),
-        Value::Object(members) => {
-            ["patch", "ops", "operations"].iter().find_map(|k| members.get(*k)?.as_array()).map(Vec::as_slice)
-        }
-        _ => None,
-    }
-}
-
-fn is_patch_operation(operation: &Value) -> bool {
-    let is_pointer =
-        |field: &str| operation.get(field).and_then(Value::as_str).is_some_and(|p| p.is_empty() || p.starts_with('/'));
-    if !is_pointer("path") {
-        return false;
-    }
-    match operation.get("op").and_then(Value::as_str) {
-        Some("remove") => true,
-        Some("move" | "copy") => is_pointer("from"),
-        Some("add" | "replace" | "test") => operation.get("value").is_some(),
-        _ => false,
-    }
-}
-
 // ------------------------------------------------------------------ helpers
 
 /// The first of `names` that is an array member, as a slice (empty if none).
@@ -1220,47 +1176,6 @@ mod tests {
         assert!(!looks_like_cdc(&[]));
     }
 
-    #[test]
-    fn json_patch_detection() {
-        let all_ops = json!([
-            {"op": "add", "path": "/a", "value": 1},
-            {"op": "remove", "path": "/a"},
-            {"op": "replace", "path": "", "value": {}},
-            {"op": "move", "from": "/b", "path": "/c"},
-            {"op": "copy", "from": "/c", "path": "/d"},
-            {"op": "test", "path": "/d", "value": null}
-        ]);
-        let positives = [
-            vec![all_ops.clone()],
-            vec![json!([{"op": "add", "path": "/x", "value": 1}]), json!([])],
-            vec![
-                json!({"patch": all_ops}),
-                json!({"ops": [{"op": "remove", "path": "/a"}]}),
-                json!({"id": 1, "operations": all_ops}),
-            ],
-        ];
-        for sample in positives {
-            assert!(looks_like_json_patch(&sample), "{sample:?}");
-        }
-        let negatives = [
-            vec![],
-            vec![json!([])],
-            vec![json!([1, 2, 3])],
-            vec![json!({"type": "OrderPlaced", "id": 1})],
-            vec![json!([{"op": "add", "path": "/a", "value": 1}]), json!({"a": 1})],
-            vec![json!([{"op": "upsert", "path": "/a", "value": 1}])],
-            vec![json!([{"op": "add", "path": "a", "value": 1}])],
-            vec![json!([{"op": "add", "path": "/a"}])],
-            vec![json!([{"op": "move", "path": "/a"}])],
-            vec![json!([{"op": "remove"}])],
-            vec![json!({"patch": "not a list"})],
-            vec![json!({"op": "c", "before": null, "after": {"id": 1}, "source": {"table": "t"}})],
-        ];
-        for sample in negatives {
-            assert!(!looks_like_json_patch(&sample), "{sample:?}");
-        }
-    }
-
     fn corpus_lines(path: &std::path::Path) -> Vec<Value> {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         text.lines().filter(|l| !l.trim().is_empty()).filter_map(|l| serde_json::from_str(l).ok()).collect()
@@ -1268,7 +1183,7 @@ mod tests {
 
     #[test]
     fn real_examples_from_the_corpus() {
-        let corpus = std::path::Path::new("/work/shared/corpus");
+        let corpus = crate::corpus_dir();
         let flink = corpus.join("flink");
         if flink.is_dir() {
             for (file, table) in [
@@ -1279,7 +1194,6 @@ mod tests {
                 let records = corpus_lines(&flink.join(file));
                 assert!(!records.is_empty(), "{file}");
                 assert!(looks_like_cdc(&records), "{file}");
-                assert!(!looks_like_json_patch(&records), "{file}");
                 for record in &records {
                     let changes = cdc_changes(record, None).unwrap_or_else(|e| panic!("{file}: {e}: {record}"));
                     if record.get("isDdl") == Some(&Value::Bool(true)) {
@@ -1480,16 +1394,6 @@ mod tests {
         assert_eq!(counts, [0, 1, 0, 1, 1, 0, 1]);
         assert!(!looks_like_cdc(&payloads[..1]));
         assert!(looks_like_cdc(&payloads[1..]));
-        assert!(!looks_like_json_patch(&payloads));
         dismantle_all(payloads);
-
-        // JSON Patch: deep operations and values.
-        let sample = vec![
-            arr([obj([("op", json!("add")), ("path", json!("/a")), ("value", deep_array())])]),
-            arr([deep_array()]),
-        ];
-        assert!(looks_like_json_patch(&sample[..1]));
-        assert!(!looks_like_json_patch(&sample));
-        dismantle_all(sample);
     }
 }

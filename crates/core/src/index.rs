@@ -933,8 +933,6 @@ fn detect_config(format: Format, csv: Option<CsvDialect>, sample: &Sample, setti
             let whole: Vec<serde_json::Value> = records.iter().filter_map(|t| serde_json::from_str(t).ok()).collect();
             if crate::envelope::looks_like_cdc(&whole) {
                 Reducer::Cdc
-            } else if crate::envelope::looks_like_json_patch(&whole.iter().map(|v| det.fields.payload(v.clone())).collect::<Vec<_>>()) {
-                Reducer::JsonPatch
             } else {
                 let payloads: Vec<serde_json::Value> = whole.into_iter().map(|v| det.fields.payload(v)).collect();
                 reducer::detect(&payloads, det.fields.key.is_some())

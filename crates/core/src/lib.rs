@@ -37,3 +37,10 @@ pub use error::{Error, Result};
 pub use index::{Location, Progress, Settings};
 pub use source::{BlameEntry, Event, EventFilter, Hit, Info, OpenOptions, ParseError, Source, Summary};
 pub use state::State;
+
+/// Real logs of other projects, when they sit beside the checkout
+/// (`../shared/corpus`); unit tests that read them skip when absent.
+#[cfg(test)]
+pub(crate) fn corpus_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+}

@@ -2222,11 +2222,9 @@ mod tests {
     // The lnav test corpus, when present on this machine
     // -----------------------------------------------------------------------
 
-    const CORPUS_DIR: &str = "/work/shared/corpus/lnav";
-
     /// The file's text (invalid UTF-8 replaced), or `None` when absent.
     fn corpus_file(name: &str) -> Option<String> {
-        let bytes = std::fs::read(format!("{CORPUS_DIR}/{name}")).ok()?;
+        let bytes = std::fs::read(crate::corpus_dir().join("lnav").join(name)).ok()?;
         Some(String::from_utf8_lossy(&bytes).into_owned())
     }
 
