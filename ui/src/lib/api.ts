@@ -23,26 +23,8 @@ import type {
   TreeNode,
 } from './ipc-types';
 
-export type {
-  BlameRow,
-  BookmarkRow,
-  Change,
-  FieldChoice,
-  Hit,
-  Histogram,
-  IndexProgress,
-  IpcError,
-  ListFilter,
-  ListPage,
-  Markers,
-  OpenRequest,
-  Position,
-  Refreshed,
-  Session,
-  SourceInfo,
-  TreeNode,
-};
-export type { Bin, EventDetail, EventRow, NameCount, TreeChild } from './ipc-types';
+// The boundary's types, for the components.
+export type * from './ipc-types';
 
 /** Opens files (indexing them as needed); progress arrives on `onProgress`. */
 export function open(
