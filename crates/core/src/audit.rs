@@ -25,7 +25,7 @@ pub fn file_sha256(path: &Path) -> Result<(u64, String)> {
         size += n as u64;
         hasher.update(&buf[..n]);
     }
-    Ok((size, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((size, report::hex(&hasher.finalize())))
 }
 
 /// The hash of the whole state after event `seq`, as its canonical JSON text.

@@ -184,7 +184,7 @@ fn db_name(paths: &[PathBuf], settings: &Settings) -> String {
     }
     h.update(serde_json::to_vec(settings).unwrap_or_default());
     let digest = h.finalize();
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::report::hex(&digest[..8]);
     let stem: String = paths[0]
         .file_name()
         .map(|n| n.to_string_lossy().chars().filter(|c| c.is_alphanumeric() || "._-".contains(*c)).take(40).collect())

@@ -60,7 +60,7 @@ pub fn run(db: &Path, query: &str, row: &mut dyn FnMut(Map<String, Value>) -> bo
                 ValueRef::Integer(n) => n.into(),
                 ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
                 ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned().into(),
-                ValueRef::Blob(b) => b.iter().map(|x| format!("{x:02x}")).collect::<String>().into(),
+                ValueRef::Blob(b) => crate::report::hex(b).into(),
             };
             obj.insert(name.clone(), v);
         }
