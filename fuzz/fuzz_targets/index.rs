@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     let path: PathBuf = dir.path().join("input.log");
     std::fs::write(&path, content).expect("write the input");
 
-    let opts = OpenOptions { settings, location: Location::Temp };
+    let opts = OpenOptions { settings, location: Location::Temp, ..OpenOptions::default() };
     let Ok(source) = Source::open(&[path], &opts, &mut |_| {}) else { return };
 
     let count = source.count();

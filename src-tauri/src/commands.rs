@@ -7,6 +7,7 @@ use crate::settings::Remembered;
 use hindsight_core::browse;
 use hindsight_core::{time, EventFilter, Location, OpenOptions, Settings, Source};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tauri::ipc::Channel;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub remembered: Mutex<Remembered>,
     /// Watches the open files for live tail; replaced on each open.
     pub watcher: Mutex<Option<crate::watch::Watcher>>,
+    /// Stops the indexing run of the last open, when another open starts.
+    pub cancel_build: Mutex<Option<Arc<AtomicBool>>>,
 }
 
 #[derive(Clone)]
@@ -30,6 +33,9 @@ pub struct Opened {
     pub filtered: Arc<Mutex<Option<(ListFilter, Option<Vec<u64>>)>>>,
     /// What the files were opened with, to open them again as they grow.
     pub settings: Settings,
+    /// True while the index is still being built: `source` then reads the
+    /// events committed so far and is replaced as more are.
+    pub building: Arc<AtomicBool>,
 }
 
 type Res<T> = Result<T, IpcError>;
@@ -112,6 +118,7 @@ fn source_info(src: &Source, paths: &[String]) -> Res<SourceInfo> {
         index_seconds: info.summary.seconds,
         notes: info.field_notes,
         session: None,
+        indexing: src.building(),
     })
 }
 
@@ -148,8 +155,22 @@ fn changes(list: Vec<browse::Change>) -> Vec<Change> {
     list.into_iter().map(|c| Change { op: c.op.to_string(), path: c.path, old: c.old, new: c.new }).collect()
 }
 
+/// How often a build being read is looked at again for the events it
+/// committed since.
+const SWAP_EVERY: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Files smaller than this are indexed before they are shown (in well under
+/// a second): showing them early would only make the counts flicker.
+const SHOW_EARLY_ABOVE_BYTES: u64 = 8 << 20;
+
+/// What the indexing thread hands to `open`: the source to show first.
+type FirstShown = Res<(Opened, SourceInfo)>;
+
 /// Opens files (indexing them as needed), streaming progress, and makes
-/// them the window's source.
+/// them the window's source. A large file is shown as soon as its first
+/// events are committed: `open` answers then (`indexing: true`), the
+/// shown source is replaced as more events are committed, and the last
+/// progress message (`done`) says when the index is complete.
 #[tauri::command]
 pub async fn open<R: tauri::Runtime>(
     request: OpenRequest,
@@ -171,38 +192,153 @@ pub async fn open<R: tauri::Runtime>(
     settings.fields.key = fields.key.clone();
     settings.fields.level = fields.level.clone();
     settings.fields.payload = fields.payload.clone();
-    let paths: Vec<PathBuf> = request.paths.iter().map(PathBuf::from).collect();
-    let started = Instant::now();
+    // A newer open supersedes an indexing run still going.
+    let cancel = Arc::new(AtomicBool::new(false));
+    if let Ok(mut c) = state.cancel_build.lock() {
+        if let Some(old) = c.replace(cancel.clone()) {
+            old.store(true, Ordering::Relaxed);
+        }
+    }
+    let (first_tx, first_rx) = std::sync::mpsc::sync_channel::<FirstShown>(1);
+    let shown_paths = request.paths.clone();
     let kept = settings.clone();
-    let source = tauri::async_runtime::spawn_blocking(move || {
-        let opts = OpenOptions { settings, location: Location::Cache };
-        Source::open(&paths, &opts, &mut |p| {
-            let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-            let fraction = if p.total_bytes > 0 { p.bytes as f64 / p.total_bytes as f64 } else { 0.0 };
-            let _ = on_progress.send(IndexProgress {
-                bytes: p.bytes as f64,
-                total_bytes: p.total_bytes as f64,
-                events: n(p.events),
-                events_per_second: p.events as f64 / elapsed,
-                eta_seconds: (fraction > 0.0).then(|| elapsed * (1.0 - fraction) / fraction),
-            });
-        })
-    })
-    .await
-    .map_err(|e| IpcError::new("internal", format!("indexing stopped unexpectedly ({e})")))??;
-    let mut info = source_info(&source, &request.paths)?;
+    std::thread::spawn(move || index_in_background(shown_paths, kept, cancel, on_progress, first_tx));
+    let (opened, mut info) = tauri::async_runtime::spawn_blocking(move || first_rx.recv())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| IpcError::new("internal", "indexing stopped unexpectedly; open the file again"))??;
     info.session = session;
     if let Ok(mut r) = state.remembered.lock() {
         r.opened(&request.paths, reducer, request.fields.clone().or(Some(fields)).filter(|f| *f != FieldChoice::default()));
         r.save();
     }
     let watcher = crate::watch::Watcher::start(app, &request.paths);
-    let opened = Opened { source: Arc::new(Mutex::new(source)), paths: request.paths, filtered: Arc::default(), settings: kept };
     *state.source.lock().map_err(|_| IpcError::new("state", "the app's state is unavailable"))? = Some(opened);
     if let Ok(mut w) = state.watcher.lock() {
         *w = watcher;
     }
     Ok(info)
+}
+
+/// Indexes the files on this thread. The first usable events (or the whole
+/// index, when it is built before any commit is shared) go to `first`;
+/// after that the shown source is replaced as the build commits more, and
+/// then by the finished one.
+fn index_in_background(
+    paths: Vec<String>,
+    settings: Settings,
+    cancel: Arc<AtomicBool>,
+    on_progress: Channel<IndexProgress>,
+    first: std::sync::mpsc::SyncSender<FirstShown>,
+) {
+    let files: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let opts = OpenOptions {
+        settings: settings.clone(),
+        location: Location::Cache,
+        build: hindsight_core::BuildOptions { share: total > SHOW_EARLY_ABOVE_BYTES, cancel: Some(cancel.clone()) },
+    };
+    let started = Instant::now();
+    let mut first = Some(first);
+    // The source the window shows while indexing, once there is one.
+    let mut shown: Option<Opened> = None;
+    let mut last_swap = Instant::now();
+    let mut shown_events = 0;
+    let message = |p: &hindsight_core::Progress, done: bool, error: Option<String>| {
+        let elapsed = started.elapsed().as_secs_f64().max(1e-3);
+        let fraction = if p.total_bytes > 0 { p.bytes as f64 / p.total_bytes as f64 } else { 0.0 };
+        IndexProgress {
+            bytes: p.bytes as f64,
+            total_bytes: p.total_bytes as f64,
+            events: n(p.events),
+            events_per_second: p.events as f64 / elapsed,
+            eta_seconds: (fraction > 0.0).then(|| elapsed * (1.0 - fraction) / fraction),
+            usable: n(p.usable),
+            done,
+            error,
+        }
+    };
+    let mut last = hindsight_core::Progress { pass: 1, bytes: 0, total_bytes: 0, events: 0, usable: 0, elapsed: 0.0 };
+    let result = Source::open(&files, &opts, &mut |p| {
+        last = p;
+        let mut usable = shown_events;
+        if p.usable > shown_events && (shown.is_none() || last_swap.elapsed() >= SWAP_EVERY) {
+            if let Ok(partial) = Source::open_building(&files, &opts) {
+                match &shown {
+                    None => {
+                        if let Ok(info) = source_info(&partial, &paths) {
+                            let opened = Opened {
+                                source: Arc::new(Mutex::new(partial)),
+                                paths: paths.clone(),
+                                filtered: Arc::default(),
+                                settings: settings.clone(),
+                                building: Arc::new(AtomicBool::new(true)),
+                            };
+                            usable = info.events;
+                            if first.take().is_some_and(|tx| tx.send(Ok((opened.clone(), info))).is_ok()) {
+                                shown = Some(opened);
+                            }
+                        }
+                    }
+                    // Skipped when a request holds the source: the next tick tries again.
+                    Some(o) => {
+                        if let Ok(mut current) = o.source.try_lock() {
+                            usable = partial.count();
+                            *current = partial;
+                            if let Ok(mut f) = o.filtered.lock() {
+                                *f = None;
+                            }
+                        }
+                    }
+                }
+                shown_events = usable;
+                last_swap = Instant::now();
+            }
+        }
+        let _ = on_progress.send(IndexProgress { usable: n(shown_events), ..message(&p, false, None) });
+    });
+    match (result, shown) {
+        (Ok(source), None) => {
+            let answer = source_info(&source, &paths).map(|info| {
+                let opened = Opened { source: Arc::new(Mutex::new(source)), paths, filtered: Arc::default(), settings, building: Arc::default() };
+                (opened, info)
+            });
+            if let Some(tx) = first {
+                let _ = tx.send(answer);
+            }
+        }
+        (Ok(source), Some(o)) => {
+            let count = source.count();
+            if let Ok(mut current) = o.source.lock() {
+                *current = source;
+            }
+            if let Ok(mut f) = o.filtered.lock() {
+                *f = None;
+            }
+            o.building.store(false, Ordering::Relaxed);
+            let _ = on_progress.send(IndexProgress { usable: count, ..message(&last, true, None) });
+        }
+        (Err(e), None) => {
+            if let Some(tx) = first {
+                let _ = tx.send(Err(e.into()));
+            }
+        }
+        (Err(e), Some(o)) => {
+            // What was shown stays readable; a superseded run says nothing.
+            o.building.store(false, Ordering::Relaxed);
+            let error = (!matches!(e, hindsight_core::Error::Cancelled)).then(|| e.to_string());
+            let _ = on_progress.send(IndexProgress { usable: shown_events, ..message(&last, true, error) });
+        }
+    }
+}
+
+/// What is open now (the count grows while the index is built).
+#[tauri::command]
+pub async fn source_info_now(state: tauri::State<'_, AppState>) -> Res<SourceInfo> {
+    let o = opened(&state)?;
+    let shown = o.paths.clone();
+    with_source(o, move |src| source_info(src, &shown)).await
 }
 
 /// Remembers where the user is in these files (scrubber, filter, pin, open
@@ -467,6 +603,11 @@ pub async fn export_report(path: String, state: tauri::State<'_, AppState>) -> R
 #[tauri::command]
 pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
     let o = opened(&state)?;
+    if o.building.load(Ordering::Relaxed) {
+        // The build reads the files to their end anyway; growth is looked at once it is done.
+        let shown = o.paths.clone();
+        return with_source(o, move |src| Ok(Refreshed { action: "reused".into(), info: source_info(src, &shown)?, notice: None })).await;
+    }
     let paths: Vec<PathBuf> = o.paths.iter().map(PathBuf::from).collect();
     let settings = o.settings.clone();
     let shown = o.paths.clone();
@@ -475,7 +616,7 @@ pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
         // The open source stays locked while its index grows: nothing may
         // read the index half-written.
         let mut current = o.source.lock().map_err(|_| IpcError::new("state", "an earlier request failed; reopen the file"))?;
-        let fresh = Source::open(&paths, &OpenOptions { settings, location: Location::Cache }, &mut |_| {})?;
+        let fresh = Source::open(&paths, &OpenOptions { settings, location: Location::Cache, ..OpenOptions::default() }, &mut |_| {})?;
         let action = fresh.report().action.clone();
         let info = source_info(&fresh, &shown)?;
         if action != "reused" {

@@ -59,6 +59,13 @@ pub struct IndexProgress {
     pub events: u64,
     pub events_per_second: f64,
     pub eta_seconds: Option<f64>,
+    /// Events 1..=usable can be shown now, before indexing ends.
+    #[ts(type = "number")]
+    pub usable: u64,
+    /// The last message: indexing ended (`error` says why when it failed
+    /// after the first events were shown).
+    pub done: bool,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -92,6 +99,9 @@ pub struct SourceInfo {
     pub notes: Vec<String>,
     /// Where the user left these files last time (answered by `open` only).
     pub session: Option<Session>,
+    /// The rest of the files is still being indexed: `events` grows, and
+    /// progress keeps arriving on the open's channel until `done`.
+    pub indexing: bool,
 }
 
 /// Filters of the event list; all given ones must match.

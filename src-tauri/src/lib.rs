@@ -20,6 +20,7 @@ pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
 pub fn builder_from<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder.invoke_handler(tauri::generate_handler![
         commands::open,
+        commands::source_info_now,
         commands::initial_files,
         commands::recent_files,
         commands::check_reducer,

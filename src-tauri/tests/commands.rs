@@ -153,3 +153,45 @@ fn a_saved_session_comes_back_with_the_next_open() {
     let err = call(&w, "save_session", json!({"paths": [], "session": session})).unwrap_err();
     assert_eq!(err["code"], json!("usage"));
 }
+
+#[test]
+fn a_large_file_is_shown_from_its_first_events_while_the_rest_is_indexed() {
+    let (_app, w) = window();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("large.jsonl");
+    // Over the size from which the window shows a file before it is indexed.
+    let mut text = String::new();
+    let mut total = 0u64;
+    while text.len() < (9 << 20) {
+        total += 1;
+        text += &format!(
+            "{{\"ts\":{},\"type\":\"Set\",\"streamId\":\"k{}\",\"data\":{{\"n\":{total},\"pad\":\"{}\"}}}}\n",
+            1_700_000_000_000u64 + total,
+            total % 500,
+            "x".repeat(80)
+        );
+    }
+    std::fs::write(&log, text).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    let info = open(&w, std::slice::from_ref(&path)).unwrap();
+    assert_eq!((info["indexing"].clone(), info["events"].clone()), (json!(true), json!(1000)), "shown after the first commit");
+    // What is shown answers like the finished index will.
+    let pos = call(&w, "position", json!({"seq": 1000, "pin": null, "treeLimit": 5})).unwrap();
+    assert_eq!(pos["seq"], json!(1000));
+    let refreshed = call(&w, "refresh", json!({})).unwrap();
+    assert_eq!(refreshed["action"], json!("reused"), "growth is not looked at while indexing");
+    let mut seen = vec![];
+    let done = loop {
+        let now = call(&w, "source_info_now", json!({})).unwrap();
+        seen.push(now["events"].as_u64().unwrap());
+        if now["indexing"] == json!(false) {
+            break now;
+        }
+        assert!(seen.len() < 6000, "indexing did not end: {seen:?}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert_eq!(done["events"], json!(total));
+    assert!(seen.windows(2).all(|p| p[0] <= p[1]), "the count only grows: {seen:?}");
+    let last = call(&w, "position", json!({"seq": total, "pin": null, "treeLimit": 5})).unwrap();
+    assert_eq!(last["seq"], json!(total));
+}

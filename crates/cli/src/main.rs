@@ -223,7 +223,7 @@ impl Overrides {
             (None, None, true) => Location::Temp,
             (None, None, false) => Location::Cache,
         };
-        let opts = OpenOptions { settings, location };
+        let opts = OpenOptions { settings, location, ..OpenOptions::default() };
         let mut bar = ProgressBar::new();
         let source = Source::open(files, &opts, &mut |p| bar.show(p));
         bar.clear();
@@ -481,7 +481,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     (None, true) => Location::Temp,
                     (None, false) => Location::Cache,
                 };
-                let opts = OpenOptions { settings: hindsight_core::audit::settings_of(&facts), location };
+                let opts = OpenOptions { settings: hindsight_core::audit::settings_of(&facts), location, ..OpenOptions::default() };
                 let src = Source::open(&files, &opts, &mut |_| {})?;
                 differences.extend(hindsight_core::audit::check_states(&facts, &src)?);
             }

@@ -33,6 +33,10 @@ pub enum Error {
     /// A statement given to the SQL console was refused or failed.
     #[error("{0}")]
     Sql(String),
+
+    /// The caller stopped an indexing run (another file was opened).
+    #[error("indexing was stopped before it ended; open the file again to index it")]
+    Cancelled,
 }
 
 impl Error {
@@ -45,6 +49,7 @@ impl Error {
             Error::Query(_) => "query",
             Error::Jq(_) => "jq",
             Error::Sql(_) => "sql",
+            Error::Cancelled => "cancelled",
         }
     }
 

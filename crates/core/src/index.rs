@@ -13,6 +13,13 @@
 //! checkpoints go; the calling thread stores rows in large transactions and
 //! encodes the checkpoints it is handed.
 //!
+//! Counts `info` reports (per type and level, first and last time) are kept
+//! by the writer and stored with each commit, so no question scans every
+//! event. A build asked to *share* runs in WAL mode and commits after its
+//! first 1,000 events and then every 50,000, so another connection
+//! (`Index::open_building`) can read what is committed while the rest is
+//! indexed; a build nobody reads runs without a journal.
+//!
 //! Concurrency: planning and building take an exclusive lock on a file
 //! beside the index (`….hsidx.lock`), so two processes opening the same
 //! files build once; the second finds the index built.
@@ -38,14 +45,15 @@ use std::time::{Instant, UNIX_EPOCH};
 
 /// Bump when the schema or the meaning of stored data changes: older
 /// indexes are then rebuilt.
-const SCHEMA_VERSION: &str = "6";
+const SCHEMA_VERSION: &str = "7";
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     head_hash BLOB NOT NULL, tail_hash BLOB NOT NULL, indexed_bytes INTEGER NOT NULL, next_line INTEGER NOT NULL,
     compressed INTEGER NOT NULL);
-CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, count INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE level_counts(level INTEGER PRIMARY KEY, count INTEGER NOT NULL);
 CREATE TABLE keys(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE events(seq INTEGER PRIMARY KEY, file INTEGER NOT NULL DEFAULT 0, line INTEGER NOT NULL, off INTEGER NOT NULL,
     len INTEGER NOT NULL, ts INTEGER, type INTEGER, key INTEGER, level INTEGER,
@@ -105,6 +113,20 @@ pub struct Config {
 }
 
 impl Config {
+    /// Stands in until the real configuration is loaded or detected.
+    fn placeholder() -> Config {
+        Config {
+            format: String::new(),
+            fields: Fields::default(),
+            reducer: String::new(),
+            default_year: 1970,
+            notes: vec![],
+            checkpoint_spacing: replay::MIN_SPACING,
+            csv: None,
+            explode: None,
+        }
+    }
+
     /// How records of this source become JSON.
     pub fn decoder(&self) -> Decoder {
         let cx = TimeContext { default_year: self.default_year };
@@ -126,7 +148,8 @@ impl Config {
     }
 }
 
-/// Indexing progress, reported about ten times a second.
+/// Indexing progress, reported about ten times a second and after each
+/// commit that another connection can read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Progress {
     /// 1 while records are cut and stored, 2 while checkpoints are placed.
@@ -134,7 +157,22 @@ pub struct Progress {
     pub bytes: u64,
     pub total_bytes: u64,
     pub events: u64,
+    /// Events 1..=usable are committed and readable through
+    /// [`crate::Source::open_building`]; 0 unless the build was asked to share.
+    pub usable: u64,
     pub elapsed: f64,
+}
+
+/// How a build runs.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Build a new index in WAL mode, committing early and often, so that
+    /// [`Index::open_building`] can read the events stored so far while the
+    /// rest is indexed.
+    pub share: bool,
+    /// Set to stop the build; the open then fails with `Error::Cancelled`
+    /// and the index is left incomplete (rebuilt when next opened).
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// How an open went: whether the source was (re)parsed, and how long it took.
@@ -234,6 +272,68 @@ fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
     move |e| Error::index(path, e)
 }
 
+/// Where the index of some files lives, and what is known of the files
+/// before anything is read.
+struct Located {
+    db_path: PathBuf,
+    temp: Option<tempfile::TempDir>,
+    bookmarks_path: PathBuf,
+    canon_paths: Vec<PathBuf>,
+    compressed: Vec<bool>,
+}
+
+/// Checks the files and settings (refusing unusable ones before any index
+/// is touched) and names the index and bookmark files.
+fn locate(paths: &[PathBuf], settings: &Settings, location: &Location) -> Result<Located> {
+    if paths.is_empty() {
+        return Err(Error::Query("no file given; give one or more log files".into()));
+    }
+    let mut compressed = Vec::new();
+    for p in paths {
+        compressed.push(format::open_reader(p)?.1 != Compression::None);
+    }
+    if let Some(spec) = &settings.reducer {
+        Reducer::parse(spec)?;
+    }
+    if let Some(name) = &settings.format {
+        if Format::from_name(name).is_none() {
+            return Err(Error::Query(format!("unknown format `{name}`; choose one of {}", Format::names())));
+        }
+    }
+    let mut canon_paths = Vec::new();
+    for p in paths {
+        let canonical = std::fs::canonicalize(p).map_err(|e| Error::io(p, e))?;
+        if canon_paths.contains(&canonical) {
+            return Err(Error::source(p, "is given twice; give each file once"));
+        }
+        canon_paths.push(canonical);
+    }
+    let (db_path, temp) = match location {
+        Location::Path(p) => (p.clone(), None),
+        Location::Cache => {
+            let dir = cache_dir();
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            (dir.join(db_name(&canon_paths, settings)), None)
+        }
+        Location::Temp => {
+            let dir = tempfile::Builder::new().prefix("hindsight-").tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
+            (dir.path().join("index.hsidx"), Some(dir))
+        }
+    };
+    let bookmarks_path = match location {
+        Location::Path(p) => {
+            let mut name = p.as_os_str().to_owned();
+            name.push(".bookmarks.json");
+            PathBuf::from(name)
+        }
+        Location::Cache | Location::Temp => {
+            let dir = db_path.parent().map(Path::to_path_buf).unwrap_or_default();
+            dir.join(db_name(&canon_paths, &Settings::default()).replace(".hsidx", ".bookmarks.json"))
+        }
+    };
+    Ok(Located { db_path, temp, bookmarks_path, canon_paths, compressed })
+}
+
 impl Index {
     /// Opens the index of `paths`, building, extending or rebuilding it as
     /// the files require.
@@ -241,56 +341,12 @@ impl Index {
         paths: &[PathBuf],
         settings: &Settings,
         location: &Location,
+        how: &BuildOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Index> {
         let started = Instant::now();
-        if paths.is_empty() {
-            return Err(Error::Query("no file given; give one or more log files".into()));
-        }
-        // Refuse unusable sources and settings before touching any index.
-        let mut compressed = Vec::new();
-        for p in paths {
-            compressed.push(format::open_reader(p)?.1 != Compression::None);
-        }
-        if let Some(spec) = &settings.reducer {
-            Reducer::parse(spec)?;
-        }
-        if let Some(name) = &settings.format {
-            if Format::from_name(name).is_none() {
-                return Err(Error::Query(format!("unknown format `{name}`; choose one of {}", Format::names())));
-            }
-        }
-        let mut canon_paths = Vec::new();
-        for p in paths {
-            let canonical = std::fs::canonicalize(p).map_err(|e| Error::io(p, e))?;
-            if canon_paths.contains(&canonical) {
-                return Err(Error::source(p, "is given twice; give each file once"));
-            }
-            canon_paths.push(canonical);
-        }
-        let (db_path, temp) = match location {
-            Location::Path(p) => (p.clone(), None),
-            Location::Cache => {
-                let dir = cache_dir();
-                std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-                (dir.join(db_name(&canon_paths, settings)), None)
-            }
-            Location::Temp => {
-                let dir = tempfile::Builder::new().prefix("hindsight-").tempdir().map_err(|e| Error::io(&std::env::temp_dir(), e))?;
-                (dir.path().join("index.hsidx"), Some(dir))
-            }
-        };
-        let bookmarks_path = match location {
-            Location::Path(p) => {
-                let mut name = p.as_os_str().to_owned();
-                name.push(".bookmarks.json");
-                PathBuf::from(name)
-            }
-            Location::Cache | Location::Temp => {
-                let dir = db_path.parent().map(Path::to_path_buf).unwrap_or_default();
-                dir.join(db_name(&canon_paths, &Settings::default()).replace(".hsidx", ".bookmarks.json"))
-            }
-        };
+        let Located { db_path, temp, bookmarks_path, canon_paths, compressed } = locate(paths, settings, location)?;
+        let how = BuildOptions { share: how.share && *location != Location::Temp, cancel: how.cancel.clone() };
         // One process at a time plans and builds a given index (the app and
         // the CLI may open the same file together); the others wait, then
         // find it built. A filesystem without locks just goes without.
@@ -318,16 +374,7 @@ impl Index {
         let mut index = Index {
             conn,
             db_path: db_path.clone(),
-            config: Config {
-                format: String::new(),
-                fields: Fields::default(),
-                reducer: String::new(),
-                default_year: 1970,
-                notes: vec![],
-                checkpoint_spacing: replay::MIN_SPACING,
-                csv: None,
-                explode: None,
-            },
+            config: Config::placeholder(),
             reducer: Reducer::MergePatch,
             decoder: Decoder::Json,
             files: canon_paths,
@@ -343,16 +390,44 @@ impl Index {
             }
             Plan::Append { from, line } => {
                 index.load_config()?;
-                report.records_parsed = index.build(paths, settings, &fps, Some((from, line)), progress)?;
+                report.records_parsed = index.build(paths, settings, &fps, Some((from, line)), &BuildOptions { share: false, ..how }, progress)?;
                 report.action = "appended".into();
             }
             Plan::Build(why) => {
-                report.records_parsed = index.build(paths, settings, &fps, None, progress)?;
+                report.records_parsed = index.build(paths, settings, &fps, None, &how, progress)?;
                 report.action = if why == "new" { "built".into() } else { format!("rebuilt: {why}") };
             }
         }
         report.seconds = started.elapsed().as_secs_f64();
         index.report = report;
+        Ok(index)
+    }
+
+    /// Opens, for reading only, the index another thread of this process is
+    /// building with `share` (see [`Index::open`]): it holds the events
+    /// committed so far. Refused when the build has stored nothing usable yet.
+    pub fn open_building(paths: &[PathBuf], settings: &Settings, location: &Location) -> Result<Index> {
+        if *location == Location::Temp {
+            return Err(Error::Query("a temporary index cannot be read while it is built".into()));
+        }
+        let Located { db_path, temp, bookmarks_path, canon_paths, compressed } = locate(paths, settings, location)?;
+        let conn = Connection::open_with_flags(&db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(sql(&db_path))?;
+        conn.execute_batch("PRAGMA cache_size = -16384;").map_err(sql(&db_path))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql(&db_path))?;
+        let mut index = Index {
+            conn,
+            db_path,
+            config: Config::placeholder(),
+            reducer: Reducer::MergePatch,
+            decoder: Decoder::Json,
+            files: canon_paths,
+            compressed,
+            bookmarks_path,
+            report: OpenReport { action: "building".into(), ..OpenReport::default() },
+            _temp: temp,
+        };
+        index.load_config().map_err(|_| Error::Query("the index is not readable yet; wait for the first events".into()))?;
         Ok(index)
     }
 
@@ -377,33 +452,59 @@ impl Index {
         settings: &Settings,
         fps: &[Fingerprint],
         resume: Option<(u64, u64)>,
+        how: &BuildOptions,
         progress: &mut dyn FnMut(Progress),
     ) -> Result<u64> {
+        let share = how.share;
         let started = Instant::now();
         let db = self.db_path.clone();
         let path = paths[0].as_path();
         let fp = &fps[0];
+        // Without a reader to share with, no journal at all: a build that dies
+        // leaves `complete` unset and is rebuilt. Sharing needs WAL, where a
+        // reader sees the last commit while the next one is written.
+        let journal = if share { "WAL" } else { "OFF" };
         self.conn
-            .execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');")
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = {journal}; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');"
+            ))
             .map_err(sql(&db))?;
         let (from, first_line) = resume.unwrap_or((0, 1));
         // What the parser continues from: names, seq and state of the kept events.
         let mut start = Continue::default();
+        let mut recheck_keys = Vec::new();
         if resume.is_some() {
             // Records at or after the resume point are read again.
             let keep: i64 = self
                 .conn
                 .query_row("SELECT coalesce(max(seq), 0) FROM events WHERE off < ?1", [from as i64], |r| r.get(0))
                 .map_err(sql(&db))?;
+            // The counts lose the dropped rows, and so may the first and last
+            // times. Keys keep their ids (the parser numbers
+            // new ones after them), so keys left without events are listed.
+            let dropped_keys: Vec<i64> = self
+                .conn
+                .prepare(&format!("SELECT DISTINCT key FROM events WHERE seq > {keep} AND key IS NOT NULL"))
+                .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+                .map_err(sql(&db))?;
+            recheck_keys = dropped_keys;
             self.conn
                 .execute_batch(&format!(
-                    "DELETE FROM events WHERE seq > {keep}; DELETE FROM errors WHERE off >= {from};
-                     DELETE FROM marks WHERE seq > {keep}; DELETE FROM checkpoints WHERE seq > {keep};"
+                    "UPDATE types SET count = count - (SELECT count(*) FROM events WHERE seq > {keep} AND type = types.id)
+                         WHERE id IN (SELECT type FROM events WHERE seq > {keep});
+                     UPDATE level_counts SET count = count - (SELECT count(*) FROM events WHERE seq > {keep} AND level = level_counts.level)
+                         WHERE level IN (SELECT level FROM events WHERE seq > {keep});
+                     DELETE FROM events WHERE seq > {keep}; DELETE FROM errors WHERE off >= {from};
+                     DELETE FROM marks WHERE seq > {keep}; DELETE FROM checkpoints WHERE seq > {keep};
+"
                 ))
                 .map_err(sql(&db))?;
+            if !ts_extremes_hold(&self.conn).map_err(sql(&db))? {
+                set_ts_extremes(&self.conn).map_err(sql(&db))?;
+            }
             start = Continue::load(&self.conn, &db, &self.config, keep as u64, &mut self.open_files()?)?;
         }
-        let mut writer = Writer::new(&self.conn, &db)?;
+        let mut writer = Writer::new(&self.conn, &db, share)?;
         start.full_bytes = writer.checkpoints.share_full_bytes();
         let (reader, _) = format::open_reader(path)?;
         let mut reader = reader;
@@ -463,12 +564,16 @@ impl Index {
         let outcome = std::thread::scope(|scope| -> Result<ParseEnd> {
             let parser = scope.spawn(move || parse_all(paths, inputs, (format, csv), known, settings, cx, store_raw, start, (tx, recycle_rx)));
             let mut last_report = Instant::now();
+            let mut reported_usable = 0;
             let mut failure = None;
             for msg in rx.iter() {
                 let step = match msg {
                     Msg::Config(config) => {
                         self.config = *config;
-                        Ok(())
+                        // Stored now, so that a reader of the shared build can decode rows.
+                        serde_json::to_string(&self.config)
+                            .map_err(|e| Error::index(&db, e))
+                            .and_then(|json| self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('config', ?1)", [json]).map(drop).map_err(sql(&db)))
                     }
                     Msg::Batch(mut items) => {
                         let stored = items.drain(..).try_for_each(|item| writer.item(item));
@@ -480,9 +585,22 @@ impl Index {
                     failure = Some(e);
                     break;
                 }
-                if last_report.elapsed().as_millis() >= 100 {
+                if how.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                    failure = Some(Error::Cancelled);
+                    break;
+                }
+                let newly_usable = writer.committed > reported_usable;
+                if newly_usable || last_report.elapsed().as_millis() >= 100 {
                     last_report = Instant::now();
-                    progress(Progress { pass: 1, bytes: writer.bytes_read(), total_bytes, events: writer.seq, elapsed: started.elapsed().as_secs_f64() });
+                    reported_usable = writer.committed;
+                    progress(Progress {
+                        pass: 1,
+                        bytes: writer.bytes_read(),
+                        total_bytes,
+                        events: writer.seq,
+                        usable: writer.committed,
+                        elapsed: started.elapsed().as_secs_f64(),
+                    });
                 }
             }
             drop(rx);
@@ -503,6 +621,9 @@ impl Index {
             if let Some((line, msg)) = first {
                 return Err(Error::source(path, format!("no record could be read as an event; line {line}: {msg}")));
             }
+        }
+        if resume.is_some() {
+            self.note_orphan_keys(recheck_keys)?;
         }
         self.reducer = Reducer::parse(&self.config.reducer)?;
         self.decoder = self.config.decoder();
@@ -538,10 +659,37 @@ impl Index {
             .execute_batch(&format!(
                 "INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
                  INSERT OR REPLACE INTO meta VALUES ('complete', '1');
-                 PRAGMA synchronous = NORMAL; PRAGMA journal_mode = DELETE; PRAGMA cache_size = -65536;"
+                 PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; {}",
+                // A reader of the shared build may still be open: stay in WAL.
+                if share { "" } else { "PRAGMA journal_mode = DELETE;" }
             ))
             .map_err(sql(&db))?;
         Ok(outcome.parsed)
+    }
+
+    /// Records in `meta.orphan_keys` the keys that have no event left after
+    /// a resumed build dropped some rows: `candidates` (the dropped rows'
+    /// keys) and those listed before, which new events may have taken up.
+    fn note_orphan_keys(&self, mut candidates: Vec<i64>) -> Result<()> {
+        let db = &self.db_path;
+        let listed: Option<String> =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'orphan_keys'", [], |r| r.get(0)).optional().map_err(sql(db))?;
+        candidates.extend(listed.and_then(|l| serde_json::from_str::<Vec<i64>>(&l).ok()).unwrap_or_default());
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut orphans = Vec::new();
+        for id in candidates {
+            let used: bool = self
+                .conn
+                .query_row("SELECT EXISTS(SELECT 1 FROM events WHERE key = ?1)", [id], |r| r.get(0))
+                .map_err(sql(db))?;
+            if !used {
+                orphans.push(id);
+            }
+        }
+        let json = serde_json::to_string(&orphans).map_err(|e| Error::index(db, e))?;
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('orphan_keys', ?1)", [json]).map_err(sql(db))?;
+        Ok(())
     }
 
     /// Readers for the source files (none for a compressed source, whose
@@ -949,6 +1097,106 @@ fn detect_config(format: Format, csv: Option<CsvDialect>, sample: &Sample, setti
     config
 }
 
+/// `meta.first_ts`/`last_ts` as "nanos digits".
+fn read_ts_extreme(conn: &Connection, which: &str) -> rusqlite::Result<Option<(i64, i64)>> {
+    let text: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [which], |r| r.get(0)).optional()?;
+    Ok(text.and_then(|t| {
+        let (n, d) = t.split_once(' ')?;
+        Some((n.parse().ok()?, d.parse().ok()?))
+    }))
+}
+
+fn write_ts_extreme(conn: &Connection, which: &str, value: Option<(i64, i64)>) -> rusqlite::Result<()> {
+    match value {
+        Some((n, d)) => conn.execute("INSERT OR REPLACE INTO meta VALUES (?1, ?2)", params![which, format!("{n} {d}")]),
+        None => conn.execute("DELETE FROM meta WHERE key = ?1", [which]),
+    }
+    .map(drop)
+}
+
+/// Whether the stored first and last times are still those of the events.
+fn ts_extremes_hold(conn: &Connection) -> rusqlite::Result<bool> {
+    let first = read_ts_extreme(conn, "first_ts")?;
+    let last = read_ts_extreme(conn, "last_ts")?;
+    let exists = |sql: &str, v: i64| conn.query_row(sql, [v], |r| r.get::<_, bool>(0));
+    Ok(match (first, last) {
+        (Some((f, _)), Some((l, _))) => {
+            exists("SELECT EXISTS(SELECT 1 FROM events WHERE ts = ?1)", f)? && exists("SELECT EXISTS(SELECT 1 FROM events WHERE ts = ?1)", l)?
+        }
+        _ => !conn.query_row("SELECT EXISTS(SELECT 1 FROM events WHERE ts IS NOT NULL)", [], |r| r.get::<_, bool>(0))?,
+    })
+}
+
+/// Finds the first and last times by reading every event (after a resumed
+/// build dropped the rows that held them).
+fn set_ts_extremes(conn: &Connection) -> rusqlite::Result<()> {
+    for (which, order) in [("first_ts", "ASC"), ("last_ts", "DESC")] {
+        let row: Option<(i64, i64)> = conn
+            .query_row(&format!("SELECT ts, flags & 15 FROM events WHERE ts IS NOT NULL ORDER BY ts {order} LIMIT 1"), [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        write_ts_extreme(conn, which, row)?;
+    }
+    Ok(())
+}
+
+/// Counts of what was stored since the last commit, written with each
+/// commit so that `info` never reads every event.
+#[derive(Default)]
+struct Stats {
+    types: HashMap<i64, i64>,
+    levels: [i64; 6],
+    first_ts: Option<(i64, i64)>,
+    last_ts: Option<(i64, i64)>,
+    /// The extremes changed since the last commit.
+    ts_moved: bool,
+}
+
+impl Stats {
+    fn load(conn: &Connection) -> rusqlite::Result<Stats> {
+        Ok(Stats { first_ts: read_ts_extreme(conn, "first_ts")?, last_ts: read_ts_extreme(conn, "last_ts")?, ..Stats::default() })
+    }
+
+    fn count(&mut self, ty: Option<i64>, level: Option<i64>, ts: Option<i64>, digits: i64) {
+        if let Some(t) = ty {
+            *self.types.entry(t).or_default() += 1;
+        }
+        if let Some(slot) = level.and_then(|l| self.levels.get_mut(l as usize)) {
+            *slot += 1;
+        }
+        if let Some(t) = ts {
+            if self.first_ts.is_none_or(|(f, _)| t < f) {
+                self.first_ts = Some((t, digits));
+                self.ts_moved = true;
+            }
+            if self.last_ts.is_none_or(|(l, _)| t > l) {
+                self.last_ts = Some((t, digits));
+                self.ts_moved = true;
+            }
+        }
+    }
+
+    fn write(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut add_type = conn.prepare_cached("UPDATE types SET count = count + ?2 WHERE id = ?1")?;
+        for (id, n) in self.types.drain() {
+            add_type.execute([id, n])?;
+        }
+        let mut add_level = conn.prepare_cached(
+            "INSERT INTO level_counts(level, count) VALUES (?1, ?2) ON CONFLICT(level) DO UPDATE SET count = count + excluded.count",
+        )?;
+        for (level, n) in self.levels.iter_mut().enumerate() {
+            if *n != 0 {
+                add_level.execute([level as i64, *n])?;
+                *n = 0;
+            }
+        }
+        if std::mem::take(&mut self.ts_moved) {
+            write_ts_extreme(conn, "first_ts", self.first_ts)?;
+            write_ts_extreme(conn, "last_ts", self.last_ts)?;
+        }
+        Ok(())
+    }
+}
+
 /// Stores items in large transactions with statements prepared once.
 struct Writer<'c> {
     conn: &'c Connection,
@@ -964,10 +1212,20 @@ struct Writer<'c> {
     /// Per file, the offset of the last record stored (for progress).
     last_off: Vec<u64>,
     in_batch: u32,
+    /// Events in the transaction that, once committed, makes the first
+    /// events readable (sharing builds commit early); then `BATCH`.
+    commit_after: u32,
+    /// Events 1..=committed are committed.
+    committed: u64,
+    stats: Stats,
     checkpoints: Checkpointer,
 }
 
 const BATCH: u32 = 50_000;
+
+/// A shared build commits once this many events are stored, so that a
+/// reader has something to show at once.
+const FIRST_COMMIT: u32 = 1_000;
 
 /// Event rows go in this many per statement: one statement step for many
 /// rows costs less than a step per row (SQLite's limit is 32,766 bound
@@ -979,7 +1237,8 @@ const EVENT_COLUMNS: &str = "seq, file, line, off, len, ts, type, key, level, fl
 type EventRow = (i64, u32, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64, Option<Box<[u8]>>);
 
 impl<'c> Writer<'c> {
-    fn new(conn: &'c Connection, db: &Path) -> Result<Writer<'c>> {
+    fn new(conn: &'c Connection, db: &Path, share: bool) -> Result<Writer<'c>> {
+        let stats = Stats::load(conn).map_err(sql(db))?;
         conn.execute_batch("BEGIN").map_err(sql(db))?;
         let prepare = |q: &str| conn.prepare(q).map_err(sql(db));
         Ok(Writer {
@@ -996,6 +1255,9 @@ impl<'c> Writer<'c> {
             seq: 0,
             last_off: Vec::new(),
             in_batch: 0,
+            commit_after: if share { FIRST_COMMIT } else { BATCH },
+            committed: 0,
+            stats,
             checkpoints: Checkpointer::new(replay::MIN_SPACING),
         })
     }
@@ -1012,15 +1274,18 @@ impl<'c> Writer<'c> {
                 if let Some((id, Some(name))) = &key {
                     self.insert_key.execute(params![id, name]).map_err(sql(db))?;
                 }
-                self.pending.push((seq as i64, file, line as i64, off as i64, len as i64, ts, ty.map(|t| t.0), key.map(|k| k.0), level, flags, raw));
+                let ty = ty.map(|t| t.0);
+                self.stats.count(ty, level, ts, flags & 15);
+                self.pending.push((seq as i64, file, line as i64, off as i64, len as i64, ts, ty, key.map(|k| k.0), level, flags, raw));
                 if self.pending.len() == ROWS_PER_INSERT {
                     self.flush_events()?;
                 }
                 self.in_batch += 1;
-                if self.in_batch >= BATCH {
-                    self.flush_events()?;
-                    self.conn.execute_batch("COMMIT; BEGIN").map_err(sql(&self.db))?;
+                if self.in_batch >= self.commit_after {
+                    self.commit()?;
+                    self.conn.execute_batch("BEGIN").map_err(sql(&self.db))?;
                     self.in_batch = 0;
+                    self.commit_after = BATCH;
                 }
             }
             Item::Error { file, off, line, message } => {
@@ -1055,7 +1320,6 @@ impl<'c> Writer<'c> {
         self.last_off.iter().sum()
     }
 
-    /// Commits; returns the number of events.
     /// Inserts the pending event rows: all in one statement when there are
     /// `ROWS_PER_INSERT`, else one by one.
     fn flush_events(&mut self) -> Result<()> {
@@ -1084,9 +1348,18 @@ impl<'c> Writer<'c> {
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<u64> {
+    /// Stores what is pending with the counts, and commits.
+    fn commit(&mut self) -> Result<()> {
         self.flush_events()?;
+        self.stats.write(self.conn).map_err(sql(&self.db))?;
         self.conn.execute_batch("COMMIT").map_err(sql(&self.db))?;
+        self.committed = self.seq;
+        Ok(())
+    }
+
+    /// Commits; returns the number of events.
+    fn finish(&mut self) -> Result<u64> {
+        self.commit()?;
         Ok(self.seq)
     }
 }

@@ -34,7 +34,7 @@ pub mod state;
 pub mod time;
 
 pub use error::{Error, Result};
-pub use index::{Location, Progress, Settings};
+pub use index::{BuildOptions, Location, Progress, Settings};
 pub use source::{BlameEntry, Event, EventFilter, Hit, Info, OpenOptions, ParseError, Source, Summary};
 pub use state::State;
 

@@ -7,7 +7,7 @@
 //! prints.
 
 use crate::bookmarks::{self, Bookmark};
-use crate::index::{Index, Location, OpenReport, Progress, Settings};
+use crate::index::{BuildOptions, Index, Location, OpenReport, Progress, Settings};
 use crate::jq::{Budget, JqProgram};
 use crate::patch::{self, PatchOp};
 use crate::reducer::{self, EventView, Reducer};
@@ -28,6 +28,10 @@ use std::sync::Arc;
 pub struct OpenOptions {
     pub settings: Settings,
     pub location: Location,
+    /// How a new index is built: shared with [`Source::open_building`]
+    /// while it runs (the desktop app does; it costs the build a little),
+    /// and cancellable.
+    pub build: BuildOptions,
 }
 
 /// `hindsight index`: what was indexed.
@@ -189,7 +193,24 @@ fn sql_err(db: &Path) -> impl Fn(rusqlite::Error) -> Error + '_ {
 impl Source {
     /// Opens (indexing as needed) the log at `paths`.
     pub fn open(paths: &[PathBuf], opts: &OpenOptions, progress: &mut dyn FnMut(Progress)) -> Result<Source> {
-        let index = Index::open(paths, &opts.settings, &opts.location, progress)?;
+        let index = Index::open(paths, &opts.settings, &opts.location, &opts.build, progress)?;
+        Source::over(index, paths)
+    }
+
+    /// Opens the index being built for `paths` by [`Source::open`] with
+    /// `build.share` on another thread, as far as it is committed:
+    /// its events are the first `count()` of the source, and every answer
+    /// about them is final. Call it again to see more.
+    pub fn open_building(paths: &[PathBuf], opts: &OpenOptions) -> Result<Source> {
+        Source::over(Index::open_building(paths, &opts.settings, &opts.location)?, paths)
+    }
+
+    /// True while this source reads an index still being built.
+    pub fn building(&self) -> bool {
+        self.index.report.action == "building"
+    }
+
+    fn over(index: Index, paths: &[PathBuf]) -> Result<Source> {
         let files = RefCell::new(index.open_files()?);
         let events: i64 = index
             .conn
@@ -238,24 +259,26 @@ impl Source {
     }
 
     pub fn summary(&self) -> Result<Summary> {
-        let ts = |order: &str| -> Result<Option<String>> {
-            let row: Option<(i64, i64)> = self
+        // Kept by the build with each commit: no scan of the events.
+        let ts = |which: &str| -> Result<Option<String>> {
+            let text: Option<String> = self
                 .index
                 .conn
-                .query_row(&format!("SELECT ts, flags & 15 FROM events WHERE ts IS NOT NULL ORDER BY ts {order} LIMIT 1"), [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
+                .query_row("SELECT value FROM meta WHERE key = ?1", [which], |r| r.get(0))
                 .optional()
                 .map_err(sql_err(self.db()))?;
-            Ok(row.map(|(n, d)| Timestamp::from_nanos(n, d.clamp(0, 9) as u8).to_rfc3339()))
+            Ok(text.and_then(|t| {
+                let (n, d) = t.split_once(' ')?;
+                Some(Timestamp::from_nanos(n.parse().ok()?, d.parse::<u8>().ok()?.min(9)).to_rfc3339())
+            }))
         };
         Ok(Summary {
             format: self.index.config.format_label(),
             reducer: self.index.config.reducer.clone(),
             events: self.events,
             errors: self.scalar("SELECT count(*) FROM errors")? as u64,
-            first_ts: ts("ASC")?,
-            last_ts: ts("DESC")?,
+            first_ts: ts("first_ts")?,
+            last_ts: ts("last_ts")?,
             seconds: (self.index.report.seconds * 1000.0).round() / 1000.0,
         })
     }
@@ -268,14 +291,16 @@ impl Source {
                 .map_err(sql_err(self.db()))?;
             rows.collect::<rusqlite::Result<_>>().map_err(sql_err(self.db()))
         };
-        let levels = counts("SELECT CAST(level AS TEXT), count(*) FROM events WHERE level IS NOT NULL GROUP BY level")?
+        let levels = counts("SELECT CAST(level AS TEXT), count FROM level_counts WHERE count > 0")?
             .into_iter()
             .filter_map(|(code, n)| Some((Level::from_code(code.parse().ok()?)?.as_str().to_string(), n)))
             .collect();
         Ok(Info {
             summary: self.summary()?,
-            types: counts("SELECT t.name, count(*) FROM events e JOIN types t ON t.id = e.type GROUP BY e.type")?,
-            keys: self.scalar("SELECT count(DISTINCT key) FROM events WHERE key IS NOT NULL")? as u64,
+            types: counts("SELECT name, count FROM types WHERE count > 0")?,
+            keys: (self.scalar("SELECT count(*) FROM keys")?
+                - self.scalar("SELECT coalesce((SELECT json_array_length(value) FROM meta WHERE key = 'orphan_keys'), 0)")?)
+                as u64,
             levels,
             fields: self.index.config.fields.describe(),
             field_notes: self.index.config.notes.clone(),

@@ -107,6 +107,9 @@ export const seqAtTime = (ms: number): Promise<number> => invoke('seq_at_time', 
  */
 export const refresh = (): Promise<Refreshed> => invoke('refresh');
 
+/** What is open now; its count grows while the rest of the files is indexed. */
+export const sourceInfoNow = (): Promise<SourceInfo> => invoke('source_info_now');
+
 /** Remembers where the user is in these files; `open` answers it next time. */
 export const saveSession = (paths: string[], session: Session): Promise<void> => invoke('save_session', { paths, session });
 

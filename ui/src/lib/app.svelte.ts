@@ -52,6 +52,10 @@ export class HindsightApp {
   opening = $state(false);
   openingPaths = $state.raw<string[]>([]);
   progress = $state.raw<IndexProgress | null>(null);
+  /** The open source is shown while the rest of its files is indexed. */
+  indexing = $state(false);
+  /** A count asked for while indexing, so that at most one is in flight. */
+  private growing = false;
   error = $state<string | null>(null);
   notice = $state<string | null>(null);
   recent = $state.raw<string[]>([]);
@@ -175,17 +179,21 @@ export class HindsightApp {
     this.opening = true;
     this.openingPaths = list;
     this.progress = null;
+    this.indexing = false;
     this.error = null;
     try {
       const info = await api.open(
         list,
         (p) => {
-          if (gen === this.generation) this.progress = p;
+          if (gen !== this.generation) return;
+          this.progress = p;
+          if (this.indexing) this.indexed(p, gen);
         },
         opts,
       );
       if (gen !== this.generation) return;
       const same = this.info !== null && sameFiles(this.info.files, info.files);
+      this.indexing = info.indexing;
       this.positions.reset();
       this.info = info;
       this.position = null;
@@ -225,11 +233,43 @@ export class HindsightApp {
     } finally {
       if (gen === this.generation) {
         this.opening = false;
-        this.progress = null;
+        if (!this.indexing) this.progress = null;
       }
       const next = this.queuedOpen;
       this.queuedOpen = null;
       if (next) void this.openPaths(next.paths, next.opts);
+    }
+  }
+
+  /** Progress of the files being indexed while the first events are shown:
+   * the shown source grows with each message that has more usable events. */
+  private indexed(p: IndexProgress, gen: number): void {
+    if (p.done) {
+      this.indexing = false;
+      this.progress = null;
+      if (p.error) this.fail(p.error);
+      void this.grow(gen, true);
+      return;
+    }
+    if (p.usable > this.events) void this.grow(gen, false);
+  }
+
+  /** Asks for the grown source and shows it; the last time (`done`) also
+   * looks at the files again, since growth is not followed while indexing. */
+  private async grow(gen: number, done: boolean): Promise<void> {
+    if (this.growing && !done) return;
+    this.growing = true;
+    try {
+      const info = await api.sourceInfoNow();
+      if (gen !== this.generation || !this.info) return;
+      if (info.events !== this.events || info.indexing !== this.info.indexing) {
+        this.applyRefresh({ action: 'appended', info, notice: null }, false);
+      }
+      if (done) this.live.poke();
+    } catch {
+      // The next progress message asks again.
+    } finally {
+      this.growing = false;
     }
   }
 
@@ -472,7 +512,8 @@ export class HindsightApp {
 
   /** Asks the shell to look at the files again and shows what grew. */
   async refreshSource(): Promise<void> {
-    if (!this.info || this.opening) return;
+    // While indexing, the build reads the files to their end; `done` pokes again.
+    if (!this.info || this.opening || this.indexing) return;
     const gen = this.generation;
     let r: Refreshed;
     try {
@@ -492,7 +533,7 @@ export class HindsightApp {
     if (r.action !== 'reused') this.applyRefresh(r);
   }
 
-  private applyRefresh(r: Refreshed): void {
+  private applyRefresh(r: Refreshed, labelled = true): void {
     const before = this.events;
     const rebuilt = r.action !== 'appended';
     this.info = r.info;
@@ -523,7 +564,7 @@ export class HindsightApp {
     this.moveTo(target);
     void this.refreshMarks();
     if (r.notice) this.say(r.notice, 8000);
-    const label = refreshLabel(r.action, before, after);
+    const label = labelled ? refreshLabel(r.action, before, after) : null;
     if (label) {
       this.lastRefresh = label;
       clearTimeout(this.refreshTimer);

@@ -21,14 +21,17 @@ const info = (events: number, files = ['/logs/shop.jsonl'], session: Session | n
   index_seconds: 0.1,
   notes: [],
   session,
+  indexing: false,
 });
 
 const refreshed = vi.fn<() => Promise<Refreshed>>();
+const infoNow = vi.fn<() => Promise<SourceInfo>>();
 const positions: number[] = [];
 
 vi.mock('./api', () => ({
   open: vi.fn(async (paths: string[]) => info(100, paths)),
   refresh: () => refreshed(),
+  sourceInfoNow: () => infoNow(),
   position: vi.fn(async (seq: number, pin: number | null) => {
     positions.push(seq);
     return { seq, base: pin ?? seq - 1, event: null, tree: { path: '', kind: 'object', size: 0, offset: 0, children: [] }, changes: [] };
@@ -185,5 +188,76 @@ describe('sessions in the window', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('a file shown while it is indexed', () => {
+  const progress = (usable: number, done = false, error: string | null = null) => ({
+    bytes: usable * 100,
+    total_bytes: 1_000_000,
+    events: usable,
+    events_per_second: 1e6,
+    eta_seconds: done ? null : 0.5,
+    usable,
+    done,
+    error,
+  });
+
+  async function indexing() {
+    const app = new HindsightApp();
+    const api = await import('./api');
+    let send: (p: ReturnType<typeof progress>) => void = () => {};
+    vi.mocked(api.open).mockImplementationOnce(async (_paths, onProgress) => {
+      send = onProgress as typeof send;
+      return { ...info(1000), indexing: true };
+    });
+    await app.openPaths(['/logs/shop.jsonl']);
+    await settle();
+    return { app, send: (p: ReturnType<typeof progress>) => send(p) };
+  }
+
+  beforeEach(() => {
+    refreshed.mockReset();
+    infoNow.mockReset();
+    positions.length = 0;
+  });
+
+  it('grows with the events committed, keeps the position and shows no live label', async () => {
+    const { app, send } = await indexing();
+    expect(app.indexing).toBe(true);
+    expect(app.opening).toBe(false);
+    app.goTo(500);
+    infoNow.mockResolvedValueOnce({ ...info(50_000), indexing: true });
+    send(progress(50_000));
+    await settle();
+    expect(app.events).toBe(50_000);
+    expect(app.seq).toBe(500);
+    expect(app.lastRefresh).toBeNull();
+    expect(app.progress?.usable).toBe(50_000);
+    // A live-tail poke while indexing asks nothing: the build reads to the end anyway.
+    await app.refreshSource();
+    expect(refreshed).not.toHaveBeenCalled();
+  });
+
+  it('ends with the finished count, then looks at the files again', async () => {
+    const { app, send } = await indexing();
+    infoNow.mockResolvedValueOnce({ ...info(90_000), indexing: false });
+    refreshed.mockResolvedValue({ action: 'reused', info: info(90_000), notice: null });
+    send(progress(90_000, true));
+    await settle();
+    expect(app.indexing).toBe(false);
+    expect(app.progress).toBeNull();
+    expect(app.events).toBe(90_000);
+    expect(app.info?.indexing).toBe(false);
+  });
+
+  it('shows why indexing failed and keeps what was shown', async () => {
+    const { app, send } = await indexing();
+    infoNow.mockResolvedValueOnce({ ...info(1000), indexing: false });
+    send(progress(1000, true, 'big.jsonl: the disk is full'));
+    await settle();
+    expect(app.indexing).toBe(false);
+    expect(app.error).toContain('disk is full');
+    expect(app.events).toBe(1000);
   });
 });

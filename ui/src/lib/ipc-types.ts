@@ -7,7 +7,16 @@ export type FieldChoice = { ts: string | null, type: string | null, key: string 
 
 export type OpenRequest = { paths: Array<string>, reducer: string | null, fields: FieldChoice | null, };
 
-export type IndexProgress = { bytes: number, total_bytes: number, events: number, events_per_second: number, eta_seconds: number | null, };
+export type IndexProgress = { bytes: number, total_bytes: number, events: number, events_per_second: number, eta_seconds: number | null, 
+/**
+ * Events 1..=usable can be shown now, before indexing ends.
+ */
+usable: number, 
+/**
+ * The last message: indexing ended (`error` says why when it failed
+ * after the first events were shown).
+ */
+done: boolean, error: string | null, };
 
 export type NameCount = { name: string, count: number, };
 
@@ -19,7 +28,12 @@ fields: FieldChoice, types: Array<NameCount>, levels: Array<NameCount>, keys: nu
 /**
  * Where the user left these files last time (answered by `open` only).
  */
-session: Session | null, };
+session: Session | null, 
+/**
+ * The rest of the files is still being indexed: `events` grows, and
+ * progress keeps arriving on the open's channel until `done`.
+ */
+indexing: boolean, };
 
 export type ListFilter = { type: string | null, key: string | null, level: string | null, text: string | null, since: string | null, until: string | null, };
 

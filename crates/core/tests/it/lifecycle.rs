@@ -3,7 +3,7 @@
 //! records read from the source on each open, so "not re-parsed" is proved
 //! by a counter, not by timing.
 
-use hindsight_core::{Location, OpenOptions, Settings, Source};
+use hindsight_core::{BuildOptions, Location, OpenOptions, Settings, Source};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +37,7 @@ fn fixture() -> Fixture {
 }
 
 fn open(f: &Fixture) -> Source {
-    let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Path(f.db.clone()) };
+    let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Path(f.db.clone()), ..OpenOptions::default() };
     Source::open(&[f.log.clone()], &opts, &mut |_| {}).unwrap()
 }
 
@@ -54,7 +54,7 @@ fn answers(src: &Source) -> String {
 }
 
 fn fresh_answers(f: &Fixture) -> String {
-    let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Temp };
+    let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Temp, ..OpenOptions::default() };
     answers(&Source::open(&[f.log.clone()], &opts, &mut |_| {}).unwrap())
 }
 
@@ -190,17 +190,89 @@ fn grown_text_and_csv_logs_are_indexed_from_their_last_record() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join(name);
         std::fs::write(&log, first).unwrap();
-        let opts = OpenOptions { settings: Settings::default(), location: Location::Path(dir.path().join("index.hsidx")) };
+        let opts = OpenOptions { settings: Settings::default(), location: Location::Path(dir.path().join("index.hsidx")), ..OpenOptions::default() };
         let built = Source::open(&[log.clone()], &opts, &mut |_| {}).unwrap();
         assert_eq!(built.report().action, "built", "{name}");
         drop(built);
         std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(more.as_bytes()).unwrap();
         let grown = Source::open(&[log.clone()], &opts, &mut |_| {}).unwrap();
         assert_eq!((grown.report().action.as_str(), grown.report().records_parsed), ("appended", reparsed), "{name}");
-        let fresh = Source::open(&[log.clone()], &OpenOptions { settings: Settings::default(), location: Location::Temp }, &mut |_| {}).unwrap();
+        let fresh = Source::open(&[log.clone()], &OpenOptions { settings: Settings::default(), location: Location::Temp, ..OpenOptions::default() }, &mut |_| {}).unwrap();
         assert_eq!(all_events(&grown), all_events(&fresh), "{name}");
         assert_eq!(grown.state(grown.count()).unwrap().to_value(), fresh.state(fresh.count()).unwrap().to_value(), "{name}");
+        assert_eq!(counted(&grown), counted(&fresh), "{name}");
+        assert_eq!(counted(&grown), counted_by_scan(&grown), "{name}");
     }
+}
+
+/// What `info` says of the events' types, levels, keys and times.
+fn counted(src: &Source) -> String {
+    let info = src.info().unwrap();
+    format!("{:?} {:?} {} {:?} {:?}", info.types, info.levels, info.keys, info.summary.first_ts, info.summary.last_ts)
+}
+
+/// The same, by reading every event.
+fn counted_by_scan(src: &Source) -> String {
+    let mut types = std::collections::BTreeMap::<String, u64>::new();
+    let mut levels = std::collections::BTreeMap::<String, u64>::new();
+    let mut keys = std::collections::BTreeSet::new();
+    let mut times = vec![];
+    src.events(&hindsight_core::EventFilter::default(), &mut |e| {
+        *types.entry(e.ty.clone().unwrap_or_default()).or_default() += e.ty.is_some() as u64;
+        if let Some(l) = e.level {
+            *levels.entry(l.to_string()).or_default() += 1;
+        }
+        keys.extend(e.key.clone());
+        times.extend(e.ts.clone());
+        true
+    })
+    .unwrap();
+    types.retain(|_, n| *n > 0);
+    // RFC 3339 UTC texts of one source sort as their instants when their fractions agree.
+    let by_instant = |t: &String| hindsight_core::time::parse_user_time(t).map(|t| t.nanos);
+    let first = times.iter().min_by_key(|t| by_instant(t)).cloned();
+    let last = times.iter().max_by_key(|t| by_instant(t)).cloned();
+    format!("{types:?} {levels:?} {} {first:?} {last:?}", keys.len())
+}
+
+#[test]
+fn a_shared_build_can_be_read_while_it_runs() {
+    let f = fixture();
+    write_lines(&f.log, 0..5000, false);
+    let opts = OpenOptions {
+        settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() },
+        location: Location::Path(f.db.clone()),
+        build: BuildOptions { share: true, cancel: None },
+    };
+    let fresh = {
+        let temp = OpenOptions { location: Location::Temp, build: BuildOptions::default(), ..opts.clone() };
+        Source::open(&[f.log.clone()], &temp, &mut |_| {}).unwrap()
+    };
+    assert!(Source::open_building(&[f.log.clone()], &opts).is_err(), "nothing is readable before the build starts");
+    let mut seen = vec![];
+    let built = Source::open(&[f.log.clone()], &opts, &mut |p| {
+        if p.usable == 0 || seen.last() == Some(&p.usable) {
+            return;
+        }
+        // Read through another connection while the build goes on.
+        let partial = Source::open_building(&[f.log.clone()], &opts).unwrap();
+        assert!(partial.building());
+        assert_eq!(partial.count(), p.usable);
+        let n = partial.count();
+        assert_eq!(partial.state(n).unwrap().to_value(), fresh.state(n).unwrap().to_value(), "state({n})");
+        assert_eq!(partial.diff(n / 2, n).unwrap(), fresh.diff(n / 2, n).unwrap());
+        assert_eq!(partial.info().unwrap().summary.events, n);
+        assert_eq!(counted(&partial), counted_by_scan(&partial));
+        seen.push(n);
+    })
+    .unwrap();
+    assert_eq!(seen.first(), Some(&1000), "the first commit comes after 1,000 events: {seen:?}");
+    assert!(!built.building());
+    assert_eq!(answers(&built), answers(&fresh));
+    assert_eq!(counted(&built), counted(&fresh));
+    // The finished index is reused as usual, by a reader that did not share.
+    let again = Source::open(&[f.log.clone()], &OpenOptions { build: BuildOptions::default(), ..opts }, &mut |_| {}).unwrap();
+    assert_eq!(again.report().action, "reused");
 }
 
 #[test]
@@ -219,7 +291,7 @@ fn several_files_merge_by_time_and_are_reused_together() {
         "not json\n",
     )).unwrap();
     let paths = [a.clone(), b.clone()];
-    let opts = OpenOptions { settings: Settings::default(), location: Location::Path(dir.path().join("index.hsidx")) };
+    let opts = OpenOptions { settings: Settings::default(), location: Location::Path(dir.path().join("index.hsidx")), ..OpenOptions::default() };
     let src = Source::open(&paths, &opts, &mut |_| {}).unwrap();
     // By time; a tie keeps file order; an event without a time follows its
     // predecessor in its own file.
@@ -279,4 +351,25 @@ fn bookmarks_survive_a_reindex_and_follow_their_event() {
     std::fs::write(&f.log, kept.join("\n") + "\n").unwrap();
     let list = open(&f).bookmarks().unwrap();
     assert_eq!(list.iter().map(|b| (b.id, b.stale)).collect::<Vec<_>>(), vec![(1, true)]);
+}
+
+#[test]
+fn a_cancelled_build_fails_and_is_not_trusted() {
+    let f = fixture();
+    write_lines(&f.log, 0..120_000, false);
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opts = OpenOptions {
+        location: Location::Path(f.db.clone()),
+        build: BuildOptions { share: true, cancel: Some(cancel.clone()) },
+        ..OpenOptions::default()
+    };
+    let stopped = Source::open(&[f.log.clone()], &opts, &mut |p| {
+        if p.usable > 0 {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert!(matches!(stopped, Err(hindsight_core::Error::Cancelled)), "{:?}", stopped.err());
+    let again = Source::open(&[f.log.clone()], &OpenOptions { build: BuildOptions::default(), ..opts }, &mut |_| {}).unwrap();
+    assert!(again.report().action.starts_with("rebuilt"), "{}", again.report().action);
+    assert_eq!(again.count(), 120_000);
 }

@@ -14,6 +14,6 @@ pub fn fixtures() -> PathBuf {
 
 /// Opens `path` with a temporary index.
 pub fn open_temp(path: &Path, settings: Settings) -> Source {
-    let opts = OpenOptions { settings, location: Location::Temp };
+    let opts = OpenOptions { settings, location: Location::Temp, ..OpenOptions::default() };
     Source::open(&[path.to_path_buf()], &opts, &mut |_| {}).unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
