@@ -221,6 +221,18 @@ pub async fn open<R: tauri::Runtime>(
     Ok(info)
 }
 
+/// Lowers this thread's priority (and that of the threads it starts, which
+/// inherit it): indexing takes every core it is given, and the window must
+/// stay responsive on what is already indexed.
+fn yield_to_the_window() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread; a failure leaves the priority as it was.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 /// Indexes the files on this thread. The first usable events (or the whole
 /// index, when it is built before any commit is shared) go to `first`;
 /// after that the shown source is replaced as the build commits more, and
@@ -232,6 +244,7 @@ fn index_in_background(
     on_progress: Channel<IndexProgress>,
     first: std::sync::mpsc::SyncSender<FirstShown>,
 ) {
+    yield_to_the_window();
     let files: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let opts = OpenOptions {
