@@ -27,6 +27,7 @@ test: setup ui
 	cd ui && npm test
 	$(CARGO) build --locked --release -p hindsight-app
 	bash scripts/e2e.sh
+	bash scripts/report-shot.sh
 
 ## The UI bundle (ui/dist), embedded into the app at compile time.
 # Conformance over the real logs of other projects, when they sit beside

@@ -2,7 +2,8 @@
 # Installs what building, running and testing Hindsight needs on a fresh
 # Debian/Ubuntu machine, and nothing that is already there: the C toolchain,
 # the WebKitGTK/GTK development packages Tauri builds against, WebKit's
-# WebDriver, Xvfb and fonts for end-to-end tests, Node.js, tauri-driver, and
+# WebDriver, Xvfb and fonts for end-to-end tests, Chromium to render the
+# audit report as a reader sees it, Node.js, tauri-driver, and
 # the UI's npm packages. apt runs through sudo when not root.
 set -eu
 cd "$(dirname "$0")/.."
@@ -21,6 +22,16 @@ if [ -n "$missing" ]; then
     echo "setup: installing$missing with apt"
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+
+# Chromium renders the audit report in `make test`; Debian packages it as
+# `chromium`. Where that package does not exist the rendering is skipped.
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+    echo "setup: installing chromium with apt"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium \
+        || echo "setup: chromium could not be installed; the audit report will not be rendered in tests"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
