@@ -20,7 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { Session, waitFor } from './webdriver.mjs';
 import { App } from './app.mjs';
 import { demoFacts, writeFixtures } from './fixtures.mjs';
-import { scenarios } from './scenarios.mjs';
+import { scenarios as demoScenarios } from './scenarios.mjs';
+import { scaleScenarios } from './scale.mjs';
+
+const scenarios = [...demoScenarios, ...scaleScenarios];
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const APP = path.resolve(ROOT, process.env.E2E_APP || 'target/release/hindsight-app');
