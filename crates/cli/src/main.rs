@@ -116,7 +116,7 @@ enum Command {
         #[arg(long)]
         tags: Option<String>,
         /// The files, then the action and its arguments.
-        #[arg(required = true, num_args = 2.., value_name = "FILE… ACTION")]
+        #[arg(required = true, num_args = 1.., value_name = "FILE… ACTION")]
         args: Vec<String>,
     },
     /// Write the audit report (one self-contained HTML file) of the files and their bookmarks; prints its path.

@@ -306,7 +306,8 @@ fn bookmarks_add_list_remove() {
     let c = t.cache();
     let added = ok_lines(&run(&c, &["bookmarks", &log, "add", "4", "card declined <b>twice</b>", "--tags", "bug, audit"]));
     assert_eq!((added[0]["id"].clone(), added[0]["seq"].clone(), added[0]["tags"].clone()), (json!(1), json!(4), json!(["bug", "audit"])));
-    ok_lines(&run(&c, &["bookmarks", &log, "add", "2", "second"]));
+    // Options may sit between the files and the action.
+    ok_lines(&run(&c, &["bookmarks", &log, "--tags", "later", "add", "2", "second"]));
     let list = ok_lines(&run(&c, &["bookmarks", &log, "list"]));
     let keys: Vec<&str> = list[0].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["created", "id", "note", "seq", "tags"]);
@@ -317,6 +318,7 @@ fn bookmarks_add_list_remove() {
     fails_with(&run(&c, &["bookmarks", &log, "remove", "1"]), &["no bookmark 1"]);
     fails_with(&run(&c, &["bookmarks", &log, "add", "99", "x"]), &["event 99 does not exist"]);
     fails_with(&run(&c, &["bookmarks", &log, "frobnicate"]), &["add SEQ NOTE", "list", "remove ID"]);
+    fails_with(&run(&c, &["bookmarks", "list"]), &["give the log files before the action"]);
 }
 
 #[test]
