@@ -161,6 +161,9 @@ pub struct Index {
     /// The bookmark file of these files: beside the index, named from the
     /// files alone, so it survives rebuilds and other settings.
     pub bookmarks_path: PathBuf,
+    /// The file locked while the index is planned or built (none for a
+    /// temporary index); the text indexer takes it too, one chunk at a time.
+    pub lock_path: Option<PathBuf>,
     pub report: OpenReport,
     _temp: Option<tempfile::TempDir>,
 }
@@ -294,14 +297,15 @@ impl Index {
         // One process at a time plans and builds a given index (the app and
         // the CLI may open the same file together); the others wait, then
         // find it built. A filesystem without locks just goes without.
-        let _building = match location {
+        let lock_path = match location {
             Location::Temp => None,
             Location::Cache | Location::Path(_) => {
                 let mut name = db_path.as_os_str().to_owned();
                 name.push(".lock");
-                std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(PathBuf::from(name)).ok().filter(|f| f.lock().is_ok())
+                Some(PathBuf::from(name))
             }
         };
+        let _building = lock_path.as_deref().and_then(lock_file).filter(|f| f.lock().is_ok());
         let fps = paths.iter().map(|p| fingerprint(p)).collect::<Result<Vec<_>>>()?;
         let mut report = OpenReport::default();
         let plan = if db_path.exists() { plan_reuse(&db_path, paths, &fps) } else { Plan::Build("new".into()) };
@@ -333,6 +337,7 @@ impl Index {
             files: canon_paths,
             compressed,
             bookmarks_path,
+            lock_path,
             report: OpenReport::default(),
             _temp: temp,
         };
@@ -395,6 +400,9 @@ impl Index {
                 .conn
                 .query_row("SELECT coalesce(max(seq), 0) FROM events WHERE off < ?1", [from as i64], |r| r.get(0))
                 .map_err(sql(&db))?;
+            // Events after `keep` are numbered again: the text index no
+            // longer covers them (see `search`).
+            crate::search::forget_after(&self.conn, keep as u64).map_err(sql(&db))?;
             self.conn
                 .execute_batch(&format!(
                     "DELETE FROM events WHERE seq > {keep}; DELETE FROM errors WHERE off >= {from};
@@ -1118,6 +1126,12 @@ fn open_db(path: &Path) -> Result<Connection> {
     conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
         .map_err(sql(path))?;
     Ok(conn)
+}
+
+/// The lock file beside an index, opened for locking (`None` where the
+/// filesystem will not create it: building then goes without the lock).
+pub(crate) fn lock_file(path: &Path) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()
 }
 
 fn remove_db(path: &Path) {
