@@ -660,6 +660,8 @@ mod tests {
             vec![golden.join("syslog.log")],
             vec![golden.join("java.log")],
             vec![golden.join("access.log")],
+            vec![golden.join("otlp.jsonl")],
+            vec![golden.join("redux.json")],
         ];
         for paths in sources {
             let src = open(&paths, Location::Temp);
@@ -704,12 +706,22 @@ mod tests {
 
     #[test]
     fn the_indexer_runs_on_another_thread_beside_readers() {
+        for journal in ["DELETE", "WAL"] {
+            beside_readers(journal);
+        }
+    }
+
+    fn beside_readers(journal: &str) {
         fn send<T: Send>(_: &T) {}
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("texts.jsonl");
-        let db = Location::Path(dir.path().join("texts.hsidx"));
+        let db = dir.path().join("texts.hsidx");
         write_lines(&log, 0..400, false);
-        let src = open(&[log], db);
+        drop(open(std::slice::from_ref(&log), Location::Path(db.clone())));
+        let mode: String = Connection::open(&db).unwrap().query_row(&format!("PRAGMA journal_mode = {journal}"), [], |r| r.get(0)).unwrap();
+        assert_eq!(mode.to_uppercase(), journal);
+        let src = open(&[log], Location::Path(db));
+        assert_eq!(src.report().action, "reused");
         let raws = raws(&src);
         let needles = ["world", "日本語", "🙂🎉", "#13", "a"];
         let mut indexer = TextIndexer::new(&src).unwrap().with_chunk(7);
