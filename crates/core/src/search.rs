@@ -268,10 +268,11 @@ impl TextIndexer {
     }
 
     /// Indexes events from where the text index ends until it covers them
-    /// all, `progress(done, total)` returns false (checked after each
-    /// chunk), or the main index is being built by someone else (the run
-    /// yields; run it again once that build is done). Returns how far the
-    /// text index got.
+    /// all, `progress(done, total)` returns false (it is called after each
+    /// chunk is committed, the last one included), or the main index is
+    /// being built by someone else (the run yields; run it again once that
+    /// build is done). Returns how far the text index got: `ready()` tells
+    /// a finished run from a stopped or yielded one.
     pub fn run(&mut self, progress: &mut dyn FnMut(u64, u64) -> bool) -> Result<TextIndexStatus> {
         let mut first = true;
         loop {
@@ -288,7 +289,11 @@ impl TextIndexer {
             first = false;
             let (outcome, done, total) = step;
             self.events = total;
-            if outcome == Outcome::Yielded || done >= total || !progress(done, total) {
+            if outcome == Outcome::Yielded {
+                return self.status();
+            }
+            let go_on = progress(done, total);
+            if done >= total || !go_on {
                 return self.status();
             }
         }
@@ -578,7 +583,7 @@ mod tests {
             true
         }).unwrap();
         assert_eq!(status, TextIndexStatus { covered: 260, total: 260 });
-        assert_eq!(calls, 0, "one chunk covers the rest");
+        assert_eq!(calls, 1, "one chunk covers the rest");
         check_all(&src, &raws, &needles);
         // Reopening an unchanged file keeps it.
         drop(src);
