@@ -2,6 +2,9 @@
 //! on them, prints one table and writes it as JSON to `target/bench.json`.
 //!
 //! `hindsight-bench run [--events N] [--samples K]` — the benchmark.
+//! Text search is measured after the state figures: a page of 100 matches
+//! from random points for needles from absent to everywhere, then every
+//! match of one needle, with the text index built as the second pass.
 //! `hindsight-bench gen-demo [OUT]` — rewrites the bundled demo log.
 //! `hindsight-bench gen-orders N OUT` — writes the benchmark log alone.
 
@@ -10,7 +13,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{bail, Context};
 use hindsight_bench::gen;
-use hindsight_core::{Location, OpenOptions, Source};
+use hindsight_core::{EventFilter, Location, OpenOptions, Source};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -188,6 +191,38 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         std::hint::black_box(src.blame(&format!("/{key}/status"))?.len());
         blame_ms.push(ms(t.elapsed()));
     }
+
+    // Text search: needles from absent to everywhere, as the UI's list asks
+    // (a page of 100 from some point), first by scanning, then through the
+    // text index built as the second pass.
+    let key = src.event(1 + events / 3)?.key.unwrap_or_default();
+    let needles = ["no-such-text".to_string(), format!("{key}\""), "PaymentDeclined".into(), "RefundIssued".into(), "StockAdjusted".into(), "2024-03-04".into()];
+    let page = |src: &Source, needle: &str, from: u64| -> anyhow::Result<f64> {
+        let filter = EventFilter { search: Some(needle.to_string()), from: Some(from), limit: Some(100), ..EventFilter::default() };
+        let t = Instant::now();
+        let mut n = 0;
+        src.events(&filter, &mut |e| {
+            n += std::hint::black_box(e.seq) & 1;
+            true
+        })?;
+        Ok(ms(t.elapsed()))
+    };
+    let scan_ms = page(&src, &needles[0], 1)?;
+    let t = Instant::now();
+    src.build_text_index(&mut |_, _| true)?;
+    let text_index_s = t.elapsed().as_secs_f64();
+    anyhow::ensure!(src.search_ready(), "the text index does not cover every event");
+    let text_index_bytes = std::fs::metadata(&db)?.len().saturating_sub(index_bytes);
+    let mut search_ms = vec![];
+    for needle in &needles {
+        for _ in 0..10 {
+            search_ms.push(page(&src, needle, 1 + rng.below(events))?);
+        }
+    }
+    let count_filter = EventFilter { search: Some("RefundIssued".into()), ..EventFilter::default() };
+    let t = Instant::now();
+    let counted = src.matching(&count_filter)?.map_or(0, |seqs| seqs.len());
+    let count_ms = ms(t.elapsed());
     let rss_total = peak_rss_mib();
 
     let figures = json!({
@@ -212,6 +247,14 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         "blame_ms_median": percentile(&mut blame_ms, 0.5),
         "index_mb_on_disk": index_bytes as f64 / 1e6,
         "checkpoints_mb": checkpoint_bytes as f64 / 1e6,
+        "text_index_seconds": text_index_s,
+        "text_index_mb": text_index_bytes as f64 / 1e6,
+        "search_scan_ms": scan_ms,
+        "search_ms_p50": percentile(&mut search_ms, 0.5),
+        "search_ms_p99": percentile(&mut search_ms, 0.99),
+        "search_needles": needles,
+        "search_count_ms": count_ms,
+        "search_count_matches": counted,
         "peak_rss_mib_indexing": rss_index,
         "peak_rss_mib_total": rss_total,
     });
@@ -219,7 +262,7 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
     println!("Hindsight benchmark — {} events, {:.0} MB JSON Lines, {} live entities", events, mb, stats.live_entities_at_end);
     println!("machine: {}", figures["machine"].as_str().unwrap_or(""));
     println!("{:<44} {:>12}", "figure", "measured");
-    let rows: [(&str, String); 13] = [
+    let rows: [(&str, String); 17] = [
         ("wc -l (read floor)", format!("{:.2} s", f("wc_l_seconds"))),
         ("index: time (ratio to wc -l)", format!("{:.2} s ({:.1}×)", f("index_seconds"), f("index_vs_wc_l"))),
         ("index: throughput", format!("{:.0} MB/s, {:.0} ev/s", f("index_mb_per_s"), f("index_events_per_s"))),
@@ -231,6 +274,10 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         ("blame /KEY/status, median", format!("{:.1} ms", f("blame_ms_median"))),
         ("index size on disk", format!("{:.0} MB ({:.2}× source)", f("index_mb_on_disk"), f("index_mb_on_disk") / mb)),
         ("  of which checkpoints", format!("{:.0} MB", f("checkpoints_mb"))),
+        ("text index: build (second pass), size", format!("{:.1} s, {:.0} MB", f("text_index_seconds"), f("text_index_mb"))),
+        ("text search, page of 100, p50 / p99", format!("{:.1} / {:.1} ms", f("search_ms_p50"), f("search_ms_p99"))),
+        ("text search, every match of RefundIssued", format!("{:.0} ms ({} matches)", f("search_count_ms"), counted)),
+        ("text search without the text index (absent)", format!("{:.0} ms", f("search_scan_ms"))),
         ("peak RSS while indexing", format!("{:.0} MiB", f("peak_rss_mib_indexing"))),
         ("peak RSS overall", format!("{:.0} MiB", f("peak_rss_mib_total"))),
     ];

@@ -26,8 +26,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Index the files (or reuse their index) and summarise them.
-    Index(Common),
+    /// Index the files (or reuse their index) and summarise them; then build
+    /// the text index that makes `events --search` fast.
+    Index {
+        #[command(flatten)]
+        common: Common,
+        /// Skip the text index: searches then read every record.
+        #[arg(long)]
+        no_text_index: bool,
+    },
     /// The summary plus types, keys, levels and the fields chosen for each slot.
     Info(Common),
     /// Events as JSON Lines, optionally filtered.
@@ -254,6 +261,15 @@ impl ProgressBar {
         self.drawn = true;
     }
 
+    fn show_text_index(&mut self, done: u64, total: u64, elapsed: f64) {
+        if !self.on {
+            return;
+        }
+        let pct = if total > 0 { done as f64 * 100.0 / total as f64 } else { 100.0 };
+        eprint!("\r\x1b[2Ktext index: {pct:5.1}% · {done} of {total} events · {elapsed:.0} s");
+        self.drawn = true;
+    }
+
     fn clear(&mut self) {
         if self.drawn {
             eprint!("\r\x1b[2K");
@@ -365,10 +381,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let mut out = Out { w: io::BufWriter::new(io::stdout().lock()), pretty: false };
     let mut io_result: io::Result<()> = Ok(());
     match cli.command {
-        Command::Index(c) => {
+        Command::Index { common: c, no_text_index } => {
             out.pretty = c.opts.pretty;
             let src = c.opts.open(&c.files)?;
-            out.value(&src.summary()?)?;
+            let summary = src.summary()?;
+            if no_text_index {
+                out.value(&summary)?;
+            } else {
+                let started = std::time::Instant::now();
+                let mut bar = ProgressBar::new();
+                let built = src.build_text_index(&mut |done, total| {
+                    bar.show_text_index(done, total, started.elapsed().as_secs_f64());
+                    true
+                });
+                bar.clear();
+                built?;
+                let mut value = serde_json::to_value(&summary)?;
+                if let Some(obj) = value.as_object_mut() {
+                    let seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+                    obj.insert("text_index_seconds".into(), seconds.into());
+                }
+                out.value(&value)?;
+            }
         }
         Command::Info(c) => {
             out.pretty = c.opts.pretty;

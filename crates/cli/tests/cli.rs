@@ -69,10 +69,14 @@ fn entity_log() -> String {
 fn index_and_info_print_the_documented_fields() {
     let t = Tmp::new();
     let log = entity_log();
-    let index = ok_json(&run(&t.cache(), &["index", &log]));
+    let index = ok_json(&run(&t.cache(), &["index", &log, "--no-text-index"]));
     let keys: Vec<&str> = index.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["errors", "events", "first_ts", "format", "last_ts", "reducer", "seconds"]);
     assert_eq!((index["events"].clone(), index["errors"].clone(), index["reducer"].clone()), (json!(8), json!(1), json!("entity")));
+    // With the text index (the default), one more key says how long it took.
+    let index = ok_json(&run(&t.cache(), &["index", &log]));
+    let keys: Vec<&str> = index.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["errors", "events", "first_ts", "format", "last_ts", "reducer", "seconds", "text_index_seconds"]);
     let info = ok_json(&run(&t.cache(), &["info", &log]));
     assert_eq!(info["types"]["OrderPlaced"], json!(3));
     assert_eq!(info["keys"], json!(2));
@@ -169,6 +173,50 @@ fn sql_reads_and_refuses_every_write() {
     }
     assert_eq!(before, snapshot(), "the index must not change");
     assert!(!outside.exists(), "no file may be created");
+}
+
+#[test]
+fn searches_answer_the_same_with_and_without_the_text_index() {
+    let t = Tmp::new();
+    let mut text = String::new();
+    let words = ["Hello World", "日本語のテキスト", "emoji 🙂🎉 party", "ΟΔΟΣ", "MiXeD needle"];
+    for i in 0..40 {
+        text += &format!("{{\"type\":\"T{}\",\"streamId\":\"k{}\",\"data\":{{\"text\":\"{} #{i}\"}}}}\n", i % 2, i % 3, words[i % words.len()]);
+    }
+    let log = t.write("texts.jsonl", text.as_bytes());
+    let needles = ["world", "日本語", "本", "🙂🎉", "οδος", "NEEDLE #1", "e", "#3", "absent"];
+    let answers = |extra: &[&str]| -> Vec<Vec<u64>> {
+        needles
+            .iter()
+            .map(|n| {
+                let mut args = vec!["events", log.as_str(), "--search", n];
+                args.extend_from_slice(extra);
+                ok_lines(&run(&t.cache(), &args)).iter().map(|e| e["seq"].as_u64().unwrap()).collect()
+            })
+            .collect()
+    };
+    let covered = || ok_lines(&run(&t.cache(), &["sql", &log, "SELECT count(*) AS n FROM meta WHERE key = 'search_upto' AND value = '40'"]))[0]["n"].clone();
+    let scanned = answers(&[]);
+    assert_eq!(scanned[1], [2, 7, 12, 17, 22, 27, 32, 37]);
+    assert_eq!(scanned[5], [15, 20]);
+    assert_eq!(scanned[8], Vec::<u64>::new());
+    // No command but `index` builds the text index.
+    assert_eq!(covered(), json!(0));
+    ok_json(&run(&t.cache(), &["index", &log, "--no-text-index"]));
+    assert_eq!(covered(), json!(0));
+    let index = ok_json(&run(&t.cache(), &["index", &log]));
+    assert!(index["text_index_seconds"].as_f64().is_some());
+    assert_eq!(covered(), json!(1));
+    assert_eq!(answers(&[]), scanned);
+    let paged: Vec<Vec<u64>> = scanned.iter().map(|s| s.iter().copied().filter(|&n| n >= 12).take(2).collect()).collect();
+    assert_eq!(answers(&["--from", "12", "--limit", "2"]), paged);
+    // The SQL console reads the text index and refuses to change it.
+    let rows = ok_lines(&run(&t.cache(), &["sql", &log, "SELECT rowid FROM search WHERE search MATCH '\"日本語\"' ORDER BY rowid LIMIT 2"]));
+    assert_eq!(rows, [json!({"rowid": 2}), json!({"rowid": 7})]);
+    for stmt in ["INSERT INTO search(search) VALUES ('optimize')", "DELETE FROM search WHERE rowid = 1", "DROP TABLE search"] {
+        fails_with(&run(&t.cache(), &["sql", &log, stmt]), &["read-only"]);
+    }
+    assert_eq!(answers(&[]), scanned);
 }
 
 #[test]

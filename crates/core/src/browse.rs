@@ -201,10 +201,11 @@ impl Source {
         if unfiltered {
             return Ok(None);
         }
+        // Rows only: no payload is parsed for a list of seqs.
         let mut seqs = Vec::new();
-        self.events(&EventFilter { from: None, limit: None, ..filter.clone() }, &mut |e| {
-            seqs.push(e.seq);
-            true
+        self.each_match(&EventFilter { from: None, limit: None, ..filter.clone() }, &mut |row, _| {
+            seqs.push(row.seq);
+            Ok(true)
         })?;
         Ok(Some(seqs))
     }

@@ -199,6 +199,9 @@ pub struct Index {
     /// The bookmark file of these files: beside the index, named from the
     /// files alone, so it survives rebuilds and other settings.
     pub bookmarks_path: PathBuf,
+    /// The file locked while the index is planned or built (none for a
+    /// temporary index); the text indexer takes it too, one chunk at a time.
+    pub lock_path: Option<PathBuf>,
     pub report: OpenReport,
     _temp: Option<tempfile::TempDir>,
 }
@@ -282,6 +285,18 @@ struct Located {
     compressed: Vec<bool>,
 }
 
+/// The lock file beside an index (none for a temporary one).
+fn lock_path_of(db_path: &Path, location: &Location) -> Option<PathBuf> {
+    match location {
+        Location::Temp => None,
+        Location::Cache | Location::Path(_) => {
+            let mut name = db_path.as_os_str().to_owned();
+            name.push(".lock");
+            Some(PathBuf::from(name))
+        }
+    }
+}
+
 /// Checks the files and settings (refusing unusable ones before any index
 /// is touched) and names the index and bookmark files.
 fn locate(paths: &[PathBuf], settings: &Settings, location: &Location) -> Result<Located> {
@@ -350,14 +365,8 @@ impl Index {
         // One process at a time plans and builds a given index (the app and
         // the CLI may open the same file together); the others wait, then
         // find it built. A filesystem without locks just goes without.
-        let _building = match location {
-            Location::Temp => None,
-            Location::Cache | Location::Path(_) => {
-                let mut name = db_path.as_os_str().to_owned();
-                name.push(".lock");
-                std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(PathBuf::from(name)).ok().filter(|f| f.lock().is_ok())
-            }
-        };
+        let lock_path = lock_path_of(&db_path, location);
+        let _building = lock_path.as_deref().and_then(lock_file).filter(|f| f.lock().is_ok());
         let fps = paths.iter().map(|p| fingerprint(p)).collect::<Result<Vec<_>>>()?;
         let mut report = OpenReport::default();
         let plan = if db_path.exists() { plan_reuse(&db_path, paths, &fps) } else { Plan::Build("new".into()) };
@@ -380,6 +389,7 @@ impl Index {
             files: canon_paths,
             compressed,
             bookmarks_path,
+            lock_path,
             report: OpenReport::default(),
             _temp: temp,
         };
@@ -417,6 +427,7 @@ impl Index {
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql(&db_path))?;
         let mut index = Index {
             conn,
+            lock_path: lock_path_of(&db_path, location),
             db_path,
             config: Config::placeholder(),
             reducer: Reducer::MergePatch,
@@ -488,6 +499,9 @@ impl Index {
                 .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
                 .map_err(sql(&db))?;
             recheck_keys = dropped_keys;
+            // Events after `keep` are numbered again: the text index no
+            // longer covers them (see `search`).
+            crate::search::forget_after(&self.conn, keep as u64).map_err(sql(&db))?;
             self.conn
                 .execute_batch(&format!(
                     "UPDATE types SET count = count - (SELECT count(*) FROM events WHERE seq > {keep} AND type = types.id)
@@ -1391,6 +1405,12 @@ fn open_db(path: &Path) -> Result<Connection> {
     conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
         .map_err(sql(path))?;
     Ok(conn)
+}
+
+/// The lock file beside an index, opened for locking (`None` where the
+/// filesystem will not create it: building then goes without the lock).
+pub(crate) fn lock_file(path: &Path) -> Option<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path).ok()
 }
 
 fn remove_db(path: &Path) {

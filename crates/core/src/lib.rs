@@ -26,6 +26,7 @@ pub mod reducer;
 pub mod replay;
 pub mod report;
 pub mod scan;
+pub mod search;
 pub mod source;
 pub mod sql;
 pub mod tabular;
@@ -35,6 +36,7 @@ pub mod time;
 
 pub use error::{Error, Result};
 pub use index::{BuildOptions, Location, Progress, Settings};
+pub use search::{TextIndexStatus, TextIndexer};
 pub use source::{BlameEntry, Event, EventFilter, Hit, Info, OpenOptions, ParseError, Source, Summary};
 pub use state::State;
 

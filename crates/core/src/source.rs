@@ -11,6 +11,7 @@ use crate::index::{BuildOptions, Index, Location, OpenReport, Progress, Settings
 use crate::jq::{Budget, JqProgram};
 use crate::patch::{self, PatchOp};
 use crate::reducer::{self, EventView, Reducer};
+use crate::search::{self, TextIndexStatus, TextIndexer};
 use crate::replay::{self, Files, Row, FLAG_LOSSY_UTF8};
 use crate::state::{self, State, Touched};
 use crate::time::{Level, Timestamp};
@@ -245,6 +246,10 @@ impl Source {
         &self.index.conn
     }
 
+    pub(crate) fn index(&self) -> &Index {
+        &self.index
+    }
+
     /// What the index was built with (format, fields, reducer).
     pub fn config(&self) -> &crate::index::Config {
         &self.index.config
@@ -433,6 +438,11 @@ impl Source {
 
     fn to_event(&self, row: &Row) -> Result<Event> {
         let raw = self.files.borrow_mut().record_text(row)?;
+        self.event_with_text(row, raw)
+    }
+
+    /// The event of `row`, whose record text was already read.
+    fn event_with_text(&self, row: &Row, raw: String) -> Result<Event> {
         let payload = replay::payload_of(&self.index.config.fields, &self.index.decoder, &raw);
         let mark: Option<String> = self
             .index
@@ -481,52 +491,126 @@ impl Source {
     /// Calls `f` with each event that passes `filter`, in seq order, until
     /// `f` returns false or the limit is reached.
     pub fn events(&self, filter: &EventFilter, f: &mut dyn FnMut(Event) -> bool) -> Result<()> {
-        let mut sql = format!("SELECT {} FROM {} WHERE e.seq >= ?", replay::ROW_COLUMNS, replay::ROW_FROM);
-        let mut args: Vec<rusqlite::types::Value> = vec![(filter.from.unwrap_or(1) as i64).into()];
+        if filter.limit == Some(0) {
+            return Ok(());
+        }
+        let mut sent = 0u64;
+        self.each_match(filter, &mut |row, text| {
+            if filter.limit.is_some_and(|l| sent >= l) {
+                return Ok(false);
+            }
+            sent += 1;
+            let raw = match text {
+                Some(text) => text,
+                None => self.files.borrow_mut().record_text(&row)?,
+            };
+            Ok(f(self.event_with_text(&row, raw)?))
+        })
+    }
+
+    /// Calls `visit` with the row of each event that passes `filter` (its
+    /// `from`, not its `limit`), in seq order, and its record text when the
+    /// search had to read it, until `visit` returns false.
+    ///
+    /// A search reads the events the text index covers through it (the
+    /// index's candidates, in seq order, each tested against its record) and
+    /// scans the others, so the answer never depends on how far the text
+    /// index got (see `search`).
+    pub(crate) fn each_match(&self, filter: &EventFilter, visit: &mut dyn FnMut(Row, Option<String>) -> Result<bool>) -> Result<()> {
+        let mut conds = String::new();
+        let mut args: Vec<rusqlite::types::Value> = vec![];
         if let Some(t) = &filter.ty {
-            sql.push_str(" AND t.name = ?");
+            conds.push_str(" AND t.name = ?");
             args.push(t.clone().into());
         }
         if let Some(k) = &filter.key {
-            sql.push_str(" AND k.name = ?");
+            conds.push_str(" AND k.name = ?");
             args.push(k.clone().into());
         }
         if let Some(l) = &filter.level {
             let level = crate::time::normalize_level_str(l)
                 .ok_or_else(|| Error::Query(format!("unknown level `{l}`; use trace, debug, info, warn, error or fatal")))?;
-            sql.push_str(" AND e.level = ?");
+            conds.push_str(" AND e.level = ?");
             args.push(level.code().into());
         }
         if let Some(t) = filter.since {
-            sql.push_str(" AND e.ts >= ?");
+            conds.push_str(" AND e.ts >= ?");
             args.push(t.nanos.into());
         }
         if let Some(t) = filter.until {
-            sql.push_str(" AND e.ts <= ?");
+            conds.push_str(" AND e.ts <= ?");
             args.push(t.nanos.into());
         }
-        sql.push_str(" ORDER BY e.seq");
-        let needle = filter.search.as_ref().map(|s| s.to_lowercase());
-        let mut stmt = self.index.conn.prepare(&sql).map_err(sql_err(self.db()))?;
-        let mut rows = stmt.query(params_from_iter(args)).map_err(sql_err(self.db()))?;
-        let mut sent = 0u64;
-        while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
-            if filter.limit.is_some_and(|l| sent >= l) {
-                break;
-            }
-            let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
-            if let Some(needle) = &needle {
-                let text = self.files.borrow_mut().record_text(&row)?;
-                if !text.to_lowercase().contains(needle.as_str()) {
-                    continue;
+        let mut needle = filter.search.as_deref().map(search::Needle::new);
+        let from = filter.from.unwrap_or(1).max(1);
+        let mut scan_from = from;
+        if let Some(query) = needle.as_ref().and_then(search::Needle::fts_query) {
+            let upto = search::covered(&self.index.conn).map_err(sql_err(self.db()))?;
+            if upto >= from {
+                let sql = search::candidates_sql(&conds);
+                let mut all: Vec<rusqlite::types::Value> = vec![query.into(), (from as i64).into(), (upto as i64).into()];
+                all.extend(args.iter().cloned());
+                if !self.visit_rows(&sql, all, needle.as_mut(), visit)? {
+                    return Ok(());
                 }
-            }
-            sent += 1;
-            if !f(self.to_event(&row)?) {
-                break;
+                scan_from = upto + 1;
             }
         }
+        let sql = format!("SELECT {} FROM {} WHERE e.seq >= ?{conds} ORDER BY e.seq", replay::ROW_COLUMNS, replay::ROW_FROM);
+        let mut all: Vec<rusqlite::types::Value> = vec![(scan_from as i64).into()];
+        all.extend(args);
+        self.visit_rows(&sql, all, needle.as_mut(), visit)?;
         Ok(())
+    }
+
+    /// Runs `sql` (rows in `ROW_COLUMNS` order) and calls `visit` with each
+    /// row whose record contains the needle, if there is one. Returns false
+    /// when `visit` asked to stop.
+    fn visit_rows(
+        &self,
+        sql: &str,
+        args: Vec<rusqlite::types::Value>,
+        mut needle: Option<&mut search::Needle>,
+        visit: &mut dyn FnMut(Row, Option<String>) -> Result<bool>,
+    ) -> Result<bool> {
+        let mut stmt = self.index.conn.prepare_cached(sql).map_err(sql_err(self.db()))?;
+        let mut rows = stmt.query(params_from_iter(args)).map_err(sql_err(self.db()))?;
+        while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
+            let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
+            let text = match needle.as_deref_mut() {
+                Some(needle) => {
+                    let text = self.files.borrow_mut().record_text(&row)?;
+                    if !needle.matches(&text) {
+                        continue;
+                    }
+                    Some(text)
+                }
+                None => None,
+            };
+            if !visit(row, text)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Builds the text index, or extends it to the events it does not cover
+    /// yet, on this thread; `progress(done, total)` returning false stops it
+    /// (what was stored stays). For a background thread, use
+    /// [`TextIndexer`] directly.
+    pub fn build_text_index(&self, progress: &mut dyn FnMut(u64, u64) -> bool) -> Result<TextIndexStatus> {
+        TextIndexer::new(self)?.run(progress)
+    }
+
+    /// How many events the text index covers (searches scan the others).
+    pub fn text_index_status(&self) -> Result<TextIndexStatus> {
+        let covered = search::covered(&self.index.conn).map_err(sql_err(self.db()))?;
+        Ok(TextIndexStatus { covered: covered.min(self.events), total: self.events })
+    }
+
+    /// Whether the text index covers every event ("search index ready").
+    pub fn search_ready(&self) -> bool {
+        self.text_index_status().is_ok_and(|s| s.ready())
     }
 
     /// Replays events (from, to] onto `state`, recording touched members.

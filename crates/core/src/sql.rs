@@ -19,6 +19,8 @@ const READ_PRAGMAS: &[&str] = &[
     "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo", "foreign_key_list",
     "database_list", "collation_list", "function_list", "pragma_list", "page_count", "page_size", "freelist_count",
     "schema_version", "user_version", "encoding", "compile_options", "integrity_check", "quick_check",
+    // FTS5 reads it to notice changes, so querying the text index needs it.
+    "data_version",
 ];
 
 /// Runs `query` on the index at `db` and calls `row` with each result row as
