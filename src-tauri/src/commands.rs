@@ -23,6 +23,49 @@ pub struct AppState {
     pub watcher: Mutex<Option<crate::watch::Watcher>>,
     /// Stops the indexing run of the last open, when another open starts.
     pub cancel_build: Mutex<Option<Arc<AtomicBool>>>,
+    /// Stops the text index being built in the background.
+    pub stop_text_index: Mutex<Option<Arc<AtomicBool>>>,
+}
+
+/// The event that says how far the text index is built.
+pub const TEXT_INDEX: &str = "text-index";
+
+/// Stops the text index being built, if one is (before the index is
+/// extended or another file set is opened).
+fn stop_text_index(state: &AppState) {
+    if let Some(stop) = state.stop_text_index.lock().ok().and_then(|mut s| s.take()) {
+        stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Builds the text index of the open (complete) source on a thread of low
+/// priority, after the main index: searches are exact without it, only
+/// slower. The window hears how far it got as `text-index`.
+fn start_text_index<R: tauri::Runtime>(app: &tauri::AppHandle<R>, o: &Opened) {
+    use tauri::{Emitter, Manager};
+    let state = app.state::<AppState>();
+    stop_text_index(&state);
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Ok(mut s) = state.stop_text_index.lock() {
+        *s = Some(stop.clone());
+    }
+    let Ok(Ok(mut indexer)) = o.source.lock().map(|src| hindsight_core::TextIndexer::new(&src)) else {
+        return;
+    };
+    let (app, files) = (app.clone(), o.paths.clone());
+    std::thread::spawn(move || {
+        yield_to_the_window();
+        let emit = |covered: u64, total: u64| {
+            let _ = app.emit(TEXT_INDEX, TextIndexProgress { files: files.clone(), covered, total });
+        };
+        // A failure (the index was replaced by a rebuild) leaves searches scanning; the next open starts again.
+        if let Ok(status) = indexer.run(&mut |covered, total| {
+            emit(covered, total);
+            !stop.load(Ordering::Relaxed)
+        }) {
+            emit(status.covered, status.total);
+        }
+    });
 }
 
 #[derive(Clone)]
@@ -193,6 +236,7 @@ pub async fn open<R: tauri::Runtime>(
     settings.fields.level = fields.level.clone();
     settings.fields.payload = fields.payload.clone();
     // A newer open supersedes an indexing run still going.
+    stop_text_index(&state);
     let cancel = Arc::new(AtomicBool::new(false));
     if let Ok(mut c) = state.cancel_build.lock() {
         if let Some(old) = c.replace(cancel.clone()) {
@@ -202,7 +246,8 @@ pub async fn open<R: tauri::Runtime>(
     let (first_tx, first_rx) = std::sync::mpsc::sync_channel::<FirstShown>(1);
     let shown_paths = request.paths.clone();
     let kept = settings.clone();
-    std::thread::spawn(move || index_in_background(shown_paths, kept, cancel, on_progress, first_tx));
+    let handle = app.clone();
+    std::thread::spawn(move || index_in_background(handle, shown_paths, kept, cancel, on_progress, first_tx));
     let (opened, mut info) = tauri::async_runtime::spawn_blocking(move || first_rx.recv())
         .await
         .ok()
@@ -212,6 +257,9 @@ pub async fn open<R: tauri::Runtime>(
     if let Ok(mut r) = state.remembered.lock() {
         r.opened(&request.paths, reducer, request.fields.clone().or(Some(fields)).filter(|f| *f != FieldChoice::default()));
         r.save();
+    }
+    if !info.indexing {
+        start_text_index(&app, &opened);
     }
     let watcher = crate::watch::Watcher::start(app, &request.paths);
     *state.source.lock().map_err(|_| IpcError::new("state", "the app's state is unavailable"))? = Some(opened);
@@ -237,7 +285,8 @@ fn yield_to_the_window() {
 /// index, when it is built before any commit is shared) go to `first`;
 /// after that the shown source is replaced as the build commits more, and
 /// then by the finished one.
-fn index_in_background(
+fn index_in_background<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
     paths: Vec<String>,
     settings: Settings,
     cancel: Arc<AtomicBool>,
@@ -331,6 +380,9 @@ fn index_in_background(
             }
             o.building.store(false, Ordering::Relaxed);
             let _ = on_progress.send(IndexProgress { usable: count, ..message(&last, true, None) });
+            if !cancel.load(Ordering::Relaxed) {
+                start_text_index(&app, &o);
+            }
         }
         (Err(e), None) => {
             if let Some(tx) = first {
@@ -614,7 +666,7 @@ pub async fn export_report(path: String, state: tauri::State<'_, AppState>) -> R
 /// Looks at the open files again (live tail): indexes what was appended, or
 /// the whole file when it was truncated or replaced.
 #[tauri::command]
-pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
+pub async fn refresh<R: tauri::Runtime>(state: tauri::State<'_, AppState>, app: tauri::AppHandle<R>) -> Res<Refreshed> {
     let o = opened(&state)?;
     if o.building.load(Ordering::Relaxed) {
         // The build reads the files to their end anyway; growth is looked at once it is done.
@@ -625,7 +677,8 @@ pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
     let settings = o.settings.clone();
     let shown = o.paths.clone();
     let filtered = o.filtered.clone();
-    tauri::async_runtime::spawn_blocking(move || {
+    let source = o.clone();
+    let refreshed = tauri::async_runtime::spawn_blocking(move || {
         // The open source stays locked while its index grows: nothing may
         // read the index half-written.
         let mut current = o.source.lock().map_err(|_| IpcError::new("state", "an earlier request failed; reopen the file"))?;
@@ -646,8 +699,13 @@ pub async fn refresh(state: tauri::State<'_, AppState>) -> Res<Refreshed> {
                 .collect();
             format!("{} was truncated or replaced, so it was indexed again from its start.", names.join(", "))
         });
-        Ok(Refreshed { action, info, notice })
+        Ok::<_, IpcError>(Refreshed { action, info, notice })
     })
     .await
-    .map_err(|e| IpcError::new("internal", format!("the refresh stopped unexpectedly ({e})")))?
+    .map_err(|e| IpcError::new("internal", format!("the refresh stopped unexpectedly ({e})")))??;
+    if refreshed.action != "reused" {
+        // The text index covers what it covered; it goes on with the new events.
+        start_text_index(&app, &source);
+    }
+    Ok(refreshed)
 }

@@ -75,6 +75,19 @@ pub struct NameCount {
     pub count: u64,
 }
 
+/// How far the text index of the open files is built (the `text-index`
+/// event): searches use it for events `1..=covered` and read the rest.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TextIndexProgress {
+    /// The files it is for, as opened (an earlier file set's last message
+    /// may arrive after another was opened).
+    pub files: Vec<String>,
+    #[ts(type = "number")]
+    pub covered: u64,
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
 /// What was opened and how it was read.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceInfo {
@@ -339,6 +352,7 @@ pub fn typescript() -> String {
         FieldChoice::decl(&cfg),
         OpenRequest::decl(&cfg),
         IndexProgress::decl(&cfg),
+        TextIndexProgress::decl(&cfg),
         NameCount::decl(&cfg),
         SourceInfo::decl(&cfg),
         ListFilter::decl(&cfg),

@@ -195,3 +195,31 @@ fn a_large_file_is_shown_from_its_first_events_while_the_rest_is_indexed() {
     let last = call(&w, "position", json!({"seq": total, "pin": null, "treeLimit": 5})).unwrap();
     assert_eq!(last["seq"], json!(total));
 }
+
+#[test]
+fn the_text_index_is_built_in_the_background_and_announced() {
+    use tauri::Listener;
+    let (app, w) = window();
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let sink = heard.clone();
+    app.listen_any("text-index", move |e| sink.lock().unwrap().push(serde_json::from_str(e.payload()).unwrap()));
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("search.jsonl");
+    let lines: String = (0..500).map(|i| format!("{{\"type\":\"Set\",\"streamId\":\"k{}\",\"data\":{{\"word\":\"w{i}\"}}}}\n", i % 9)).collect();
+    std::fs::write(&log, lines).unwrap();
+    let path = log.to_string_lossy().into_owned();
+    open(&w, std::slice::from_ref(&path)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let last = loop {
+        if let Some(last) = heard.lock().unwrap().last().cloned().filter(|l| l["covered"] == l["total"]) {
+            break last;
+        }
+        assert!(std::time::Instant::now() < deadline, "the text index was never announced as built: {:?}", heard.lock().unwrap());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!((last["files"].clone(), last["total"].clone()), (json!([path]), json!(500)));
+    // Searches answer the same through it.
+    let page = call(&w, "list", json!({"filter": {"type": null, "key": null, "level": null, "text": "w49", "since": null, "until": null}, "offset": 0, "limit": 50})).unwrap();
+    let seqs: Vec<u64> = page["rows"].as_array().unwrap().iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [50, 491, 492, 493, 494, 495, 496, 497, 498, 499, 500]);
+}

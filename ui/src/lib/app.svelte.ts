@@ -54,6 +54,8 @@ export class HindsightApp {
   progress = $state.raw<IndexProgress | null>(null);
   /** The open source is shown while the rest of its files is indexed. */
   indexing = $state(false);
+  /** How far the text index of the open files is built (null: not heard yet). */
+  textIndex = $state.raw<{ covered: number; total: number } | null>(null);
   /** A count asked for while indexing, so that at most one is in flight. */
   private growing = false;
   error = $state<string | null>(null);
@@ -180,6 +182,7 @@ export class HindsightApp {
     this.openingPaths = list;
     this.progress = null;
     this.indexing = false;
+    this.textIndex = null;
     this.error = null;
     try {
       const info = await api.open(
@@ -271,6 +274,11 @@ export class HindsightApp {
     } finally {
       this.growing = false;
     }
+  }
+
+  /** The shell built more of the text index; messages for other files are dropped. */
+  textIndexed(p: { files: string[]; covered: number; total: number }): void {
+    if (this.info && sameFiles(this.info.files, p.files)) this.textIndex = { covered: p.covered, total: p.total };
   }
 
   /** Opens the same files again with another reducer or other fields. */

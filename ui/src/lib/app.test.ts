@@ -261,3 +261,17 @@ describe('a file shown while it is indexed', () => {
     expect(app.events).toBe(1000);
   });
 });
+
+describe('the text index in the status bar', () => {
+  it('follows the open files and ignores a message for other files', async () => {
+    const app = await opened(100);
+    expect(app.textIndex).toBeNull();
+    app.textIndexed({ files: ['/logs/other.jsonl'], covered: 10, total: 10 });
+    expect(app.textIndex).toBeNull();
+    app.textIndexed({ files: ['/logs/shop.jsonl'], covered: 40, total: 100 });
+    expect(app.textIndex).toEqual({ covered: 40, total: 100 });
+    // Another open starts over.
+    await app.openPaths(['/logs/shop.jsonl']);
+    expect(app.textIndex).toBeNull();
+  });
+});

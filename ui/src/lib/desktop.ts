@@ -7,6 +7,7 @@ import { getCurrentWebview } from '@tauri-apps/api/webview';
 import { listen } from '@tauri-apps/api/event';
 import { app } from './app.svelte';
 import { reportDefaultPath } from './bookmarks';
+import type { TextIndexProgress } from './ipc-types';
 
 /** Ctrl+O / the Open button: the native dialog, several files allowed. */
 export async function chooseFiles(): Promise<void> {
@@ -72,10 +73,13 @@ export async function listenForDrops(): Promise<() => void> {
 export async function listenForChanges(): Promise<() => void> {
   try {
     const unlisten = await listen('files-changed', () => app.filesChanged());
+    // How far the text index is built, also for the status bar.
+    const unlistenText = await listen<TextIndexProgress>('text-index', (e) => app.textIndexed(e.payload));
     app.watching = true;
     return () => {
       app.watching = false;
       unlisten();
+      unlistenText();
     };
   } catch {
     // Not inside the desktop shell: no live tail.

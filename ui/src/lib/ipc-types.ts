@@ -18,6 +18,13 @@ usable: number,
  */
 done: boolean, error: string | null, };
 
+export type TextIndexProgress = { 
+/**
+ * The files it is for, as opened (an earlier file set's last message
+ * may arrive after another was opened).
+ */
+files: Array<string>, covered: number, total: number, };
+
 export type NameCount = { name: string, count: number, };
 
 export type SourceInfo = { files: Array<string>, format: string, reducer: string, events: number, errors: number, marked: number, first_ts: string | null, last_ts: string | null, 
