@@ -20,6 +20,10 @@
 //! and each candidate is read back and tested. Shorter needles, and the
 //! events the index does not cover yet, are scanned.
 //!
+//! The second pass also creates the index of events by (key, seq), so that
+//! blame, entity histories and key filters read one entity's events instead
+//! of scanning them all; it is created before the first text chunk.
+//!
 //! Building is a second pass after the main index is complete, never part
 //! of it: [`TextIndexer`] reads records back through the raw reader (the
 //! stored record for compressed sources and envelopes) and commits in chunks
@@ -52,6 +56,10 @@ pub(crate) const UPTO_KEY: &str = "search_upto";
 
 const CREATE: &str = "CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(text, content='', contentless_delete=1, \
      detail=none, tokenize='trigram case_sensitive 1')";
+
+/// Built by the second pass too (not by the first, which it would slow by
+/// a quarter); SQLite keeps it up to date when the main index appends.
+const CREATE_KEY_INDEX: &str = "CREATE INDEX IF NOT EXISTS events_by_key ON events(key, seq)";
 
 /// A chunk ends after this many events or this long, whichever comes first:
 /// long enough for few FTS segments, short enough that a build of the main
@@ -325,6 +333,9 @@ fn chunk(tx: &Connection, files: &mut Files, first: bool, limit: usize, db: &Pat
         return Ok((Outcome::Yielded, upto, total));
     }
     if first {
+        // The key index first: blame, entity histories and key filters read
+        // one entity's events through it instead of scanning all of them.
+        tx.execute_batch(CREATE_KEY_INDEX).map_err(err)?;
         tx.execute_batch(CREATE).map_err(err)?;
         // Rows past `search_upto` belong to events that an append of the
         // main index numbered again.
@@ -766,6 +777,38 @@ mod tests {
         assert_eq!(src.text_index_status().unwrap(), TextIndexStatus { covered: 0, total: 35 });
         let err = indexer.run(&mut |_, _| true).unwrap_err().to_string();
         assert!(err.contains("was rebuilt"), "{err}");
+    }
+
+    #[test]
+    fn the_second_pass_indexes_keys_and_blame_reads_one_entity_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("keys.jsonl");
+        write_lines(&log, 0..40, false);
+        let src = open(&[log], Location::Temp);
+        let key_filter = EventFilter { key: Some("k2".into()), ..EventFilter::default() };
+        let listed = |src: &Source| {
+            let mut v = vec![];
+            src.events(&key_filter, &mut |e| {
+                v.push(e.seq);
+                true
+            })
+            .unwrap();
+            v
+        };
+        let (blamed, keyed) = (src.blame("/k2/text").unwrap(), listed(&src));
+        assert_eq!(keyed, (0..40).filter(|i| i % 4 == 2).map(|i| i as u64 + 1).collect::<Vec<_>>());
+        src.build_text_index(&mut |_, _| true).unwrap();
+        assert_eq!(src.blame("/k2/text").unwrap(), blamed);
+        assert_eq!(listed(&src), keyed);
+        let plan: Vec<String> = src
+            .connection()
+            .prepare("EXPLAIN QUERY PLAN SELECT seq FROM events e WHERE e.key = (SELECT id FROM keys WHERE name = ?1) OR e.key IS NULL ORDER BY e.seq")
+            .unwrap()
+            .query_map(["k2"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(plan.iter().any(|p| p.contains("events_by_key")), "{plan:?}");
     }
 
     #[test]
