@@ -3,7 +3,8 @@
 # Debian/Ubuntu machine, and nothing that is already there: the C toolchain,
 # the WebKitGTK/GTK development packages Tauri builds against, WebKit's
 # WebDriver, Xvfb and fonts for end-to-end tests, Chromium to render the
-# audit report as a reader sees it, Node.js, tauri-driver, and
+# audit report as a reader sees it, lnav to compare with, Node.js,
+# tauri-driver, and
 # the UI's npm packages. apt runs through sudo when not root.
 set -eu
 cd "$(dirname "$0")/.."
@@ -24,14 +25,20 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
 
-# Chromium renders the audit report in `make test`; Debian packages it as
-# `chromium`. Where that package does not exist the rendering is skipped.
-if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+# Optional: Chromium renders the audit report in `make test` (Debian calls
+# the package `chromium`), and `make bench` measures lnav beside Hindsight.
+# Where a package does not exist, that step is skipped.
+optional=""
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || optional="$optional chromium"
+command -v lnav >/dev/null 2>&1 || optional="$optional lnav"
+if [ -n "$optional" ]; then
     SUDO=""
     if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-    echo "setup: installing chromium with apt"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends chromium \
-        || echo "setup: chromium could not be installed; the audit report will not be rendered in tests"
+    for pkg in $optional; do
+        echo "setup: installing $pkg with apt"
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "$pkg" \
+            || echo "setup: $pkg could not be installed; the step that uses it is skipped"
+    done
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
