@@ -61,7 +61,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: 'Ctrl+O', actions: ['open'], label: 'Open log files' },
   { keys: 'Ctrl+E', actions: ['export-report'], label: 'Export the audit report (HTML)' },
   { keys: '?', actions: ['help'], label: 'Show / hide this help' },
-  { keys: 'Esc', actions: ['close'], label: 'Close help, menus and popovers; leave a text field' },
+  { keys: 'Esc', actions: ['close'], label: 'Close help, menus, popovers and the entity history; leave a text field' },
 ];
 
 /** Whether focus is somewhere that takes typed text (keys go there). */
