@@ -536,6 +536,27 @@ pub async fn blame(path: String, state: tauri::State<'_, AppState>) -> Res<Vec<B
     .await
 }
 
+/// The timeline of the entity `key`: its events and every event that
+/// changed it, each with the entity after it.
+#[tauri::command]
+pub async fn entity_history(key: String, state: tauri::State<'_, AppState>) -> Res<EntityHistory> {
+    let o = opened(&state)?;
+    with_source(o, move |src| {
+        let h = src.entity_history(&key)?;
+        Ok(EntityHistory {
+            key: h.key,
+            path: h.pointer,
+            lifetimes: h.lifetimes.into_iter().map(|l| Lifetime { created: n(l.created), deleted: l.deleted.map(n) }).collect(),
+            steps: h
+                .steps
+                .into_iter()
+                .map(|s| EntityStep { seq: n(s.seq), ts: s.ts, ty: s.ty, keyed: s.keyed, change: s.change.as_str().to_string(), value: s.value })
+                .collect(),
+        })
+    })
+    .await
+}
+
 /// Events at which a jq predicate over the state turns true.
 #[tauri::command]
 pub async fn find(expr: String, all: bool, state: tauri::State<'_, AppState>) -> Res<Vec<Hit>> {

@@ -276,6 +276,45 @@ pub struct BlameRow {
     pub new: Option<Value>,
 }
 
+/// One step of an entity's timeline: an event of its key, or one that
+/// changed it. `change` is created, updated, deleted or unchanged; `value`
+/// is the entity after the event, left out when it does not exist then
+/// (`null` is a value).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EntityStep {
+    #[ts(type = "number")]
+    pub seq: u64,
+    pub ts: Option<String>,
+    #[serde(rename = "type")]
+    #[ts(rename = "type")]
+    pub ty: Option<String>,
+    /// Whether the event carries the entity's key.
+    pub keyed: bool,
+    pub change: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "unknown")]
+    pub value: Option<Value>,
+}
+
+/// From the event that created the entity to the one that deleted it
+/// (null: it exists at the end of the log).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Lifetime {
+    #[ts(type = "number")]
+    pub created: u64,
+    #[ts(type = "number | null")]
+    pub deleted: Option<u64>,
+}
+
+/// One entity's own timeline: `path` is its JSON Pointer in the state.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct EntityHistory {
+    pub key: String,
+    pub path: String,
+    pub lifetimes: Vec<Lifetime>,
+    pub steps: Vec<EntityStep>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Hit {
     #[ts(type = "number")]
@@ -365,6 +404,9 @@ pub fn typescript() -> String {
         Change::decl(&cfg),
         Position::decl(&cfg),
         BlameRow::decl(&cfg),
+        EntityStep::decl(&cfg),
+        Lifetime::decl(&cfg),
+        EntityHistory::decl(&cfg),
         Hit::decl(&cfg),
         Bin::decl(&cfg),
         Histogram::decl(&cfg),

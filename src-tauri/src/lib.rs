@@ -30,6 +30,7 @@ pub fn builder_from<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Bui
         commands::tree_node,
         commands::diff,
         commands::blame,
+        commands::entity_history,
         commands::find,
         commands::histogram,
         commands::markers,

@@ -94,6 +94,33 @@ fn opening_the_demo_and_asking_what_the_window_asks() {
 }
 
 #[test]
+fn the_timeline_of_one_entity() {
+    let (_app, w) = window();
+    open(&w, &[demo()]).unwrap();
+    let h = call(&w, "entity_history", json!({"key": "order-1137"})).unwrap();
+    assert_eq!((h["key"].clone(), h["path"].clone()), (json!("order-1137"), json!("/order-1137")));
+    let steps = h["steps"].as_array().unwrap();
+    let seqs: Vec<u64> = steps.iter().map(|s| s["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1452, 1461, 1463, 1918, 2551, 2719, 2740]);
+    assert_eq!(steps[0]["change"], json!("created"));
+    assert!(steps[1..].iter().all(|s| s["change"] == json!("updated") && s["keyed"] == json!(true)));
+    assert_eq!(steps[6]["type"], json!("RefundIssued"));
+    assert_eq!(steps[6]["value"]["total"], json!(-338.96));
+    assert_eq!(h["lifetimes"], json!([{"created": 1452, "deleted": null}]));
+
+    // A cart is created and deleted: the step that deletes it has no value.
+    let cart = call(&w, "entity_history", json!({"key": "cart-362"})).unwrap();
+    let last = cart["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["change"], json!("deleted"));
+    assert!(last.get("value").is_none(), "an absent value is left out: {last}");
+    assert_eq!(cart["lifetimes"][0]["deleted"], last["seq"]);
+
+    let err = call(&w, "entity_history", json!({"key": "order-0"})).unwrap_err();
+    assert_eq!(err["code"], json!("query"));
+    assert!(err["message"].as_str().unwrap().contains("order-0"), "{err}");
+}
+
+#[test]
 fn bad_files_come_back_as_sentences() {
     let dir = tempfile::tempdir().unwrap();
     let (_app, w) = window();

@@ -5,7 +5,7 @@
 import { Key, tid, waitFor } from './webdriver.mjs';
 import { assert, squash } from './app.mjs';
 import { XSS } from './fixtures.mjs';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const DEMO_EVENTS = 3502;
@@ -96,6 +96,147 @@ async function checkLayout(app, where) {
   }
   assert(r.toolbarH < 50, `${where}: the toolbar wraps onto a second row (${Math.round(r.toolbarH)} px high)`);
   return r;
+}
+
+/**
+ * Every event the window's list has for the open file (no filter), asked
+ * page by page the way the list asks: `{seq, type, key}`.
+ */
+function listAll(app) {
+  return app.s.evalAsync(
+    `const none = { type: null, key: null, level: null, text: null, since: null, until: null };
+     const out = [];
+     for (let offset = 0; ; offset += 1000) {
+       const page = await window.__TAURI_INTERNALS__.invoke('list', { filter: none, offset, limit: 1000 });
+       for (const r of page.rows) out.push([r.seq, r.type, r.key]);
+       if (offset + 1000 >= page.total) return { total: page.total, rows: out };
+     }`,
+  ).then(({ total, rows }) => ({ total, rows: rows.map(([seq, type, key]) => ({ seq, type, key })) }));
+}
+
+/** What a fresh index of JSON Lines text lists: one event per non-empty line, in order. */
+function expectedRows(text) {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      const e = JSON.parse(l);
+      return { seq: i + 1, type: e.type ?? null, key: e.streamId ?? null };
+    });
+}
+
+/** Waits until the window lists exactly the events a fresh index of `file` gives (none lost, none twice). */
+async function listMatchesFile(app, file, what) {
+  const want = expectedRows(await readFile(file, 'utf8'));
+  let got = null;
+  try {
+    await waitFor(
+      async () => {
+        got = await listAll(app);
+        return got.total === want.length && JSON.stringify(got.rows) === JSON.stringify(want);
+      },
+      { message: `${what}: the event list to equal a fresh index of the file (${want.length} events)` },
+    );
+  } catch (e) {
+    const rows = got?.rows ?? [];
+    const diff = rows.findIndex((r, i) => JSON.stringify(r) !== JSON.stringify(want[i]));
+    e.message += ` (it lists ${got?.total ?? '?'} events; first difference at row ${diff}: ${JSON.stringify(rows[diff])} vs ${JSON.stringify(want[diff])})`;
+    throw e;
+  }
+  return want;
+}
+
+/**
+ * Runs of pixels in the watch colour (--mk-watch) along the row of the
+ * diamonds at the foot of the timeline's bars.
+ */
+function timelineWatchRuns(app) {
+  return app.s.execute(
+    `const c = document.querySelector(arguments[0] + ' canvas');
+     if (!c || !c.width) return -1;
+     const want = getComputedStyle(document.documentElement).getPropertyValue('--mk-watch').trim();
+     const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(want);
+     if (!m) return -2;
+     const [r, g, b] = [1, 2, 3].map((i) => parseInt(m[i], 16));
+     const dpr = c.width / c.getBoundingClientRect().width;
+     const y = Math.round((c.getBoundingClientRect().height - 4.5) * dpr);
+     const row = c.getContext('2d').getImageData(0, y, c.width, 1).data;
+     let runs = 0, inRun = false;
+     for (let x = 0; x < c.width; x++) {
+       const i = x * 4;
+       const hit = Math.abs(row[i] - r) < 40 && Math.abs(row[i + 1] - g) < 40 && Math.abs(row[i + 2] - b) < 40 && row[i + 3] > 200;
+       if (hit && !inRun) runs++;
+       inRun = hit;
+     }
+     return runs;`,
+    tid('timeline'),
+  );
+}
+
+/** The entity panel's steps as shown: `{seq, change, here, text}`. */
+function entitySteps(app) {
+  return app.s.execute(
+    `return Array.from(document.querySelectorAll(arguments[0])).map((li) => ({
+       seq: Number(li.getAttribute('data-seq')),
+       change: li.getAttribute('data-change'),
+       here: li.classList.contains('here'),
+       text: li.innerText.replace(/\\s+/g, ' ').trim(),
+     }));`,
+    `${tid('entity-panel')} ${tid('entity-step')}`,
+  );
+}
+
+/** Waits for the entity panel to list these seqs with these changes. */
+async function waitEntitySteps(app, want, what) {
+  let last = [];
+  try {
+    return await waitFor(
+      async () => {
+        last = await entitySteps(app);
+        const got = last.map((s) => [s.seq, s.change]);
+        return JSON.stringify(got) === JSON.stringify(want) ? last : null;
+      },
+      { message: `the entity panel to list ${what}` },
+    );
+  } catch (e) {
+    e.message += ` (it lists ${JSON.stringify(last.map((s) => [s.seq, s.change]))})`;
+    throw e;
+  }
+}
+
+/** Layout checks for the entity panel: inside the window, usable, nothing clipped sideways. */
+async function checkEntityLayout(app, where) {
+  const r = await app.s.execute(
+    `const p = document.querySelector(arguments[0]);
+     if (!p) return null;
+     const b = p.getBoundingClientRect();
+     const list = p.querySelector('ol');
+     const steps = Array.from(p.querySelectorAll(arguments[1]));
+     const clipped = steps.filter((s) => { const m = s.querySelector('.main'); return m && m.scrollWidth > m.clientWidth + 1; }).length;
+     const tl = document.querySelector(arguments[2]).getBoundingClientRect();
+     const sb = document.querySelector('[data-testid="status-bar"], footer[aria-label="Status"]');
+     return {
+       w: window.innerWidth, h: window.innerHeight,
+       panel: { left: b.left, right: b.right, top: b.top, bottom: b.bottom, w: b.width, h: b.height },
+       listH: list ? list.clientHeight : 0,
+       listOverflowX: list ? list.scrollWidth > list.clientWidth + 1 : false,
+       clipped,
+       timelineBottom: tl.bottom,
+       statusTop: sb ? sb.getBoundingClientRect().top : window.innerHeight,
+       pageOverflow: document.documentElement.scrollWidth > window.innerWidth + 1 || document.documentElement.scrollHeight > window.innerHeight + 1,
+     };`,
+    tid('entity-panel'),
+    tid('entity-step'),
+    tid('timeline'),
+  );
+  assert(r, `${where}: no entity panel`);
+  app.ctx.log(`${where}: ${r.w}×${r.h}, entity panel ${Math.round(r.panel.w)}×${Math.round(r.panel.h)}, its list ${r.listH} px high`);
+  assert(!r.pageOverflow, `${where}: the page overflows the window`);
+  assert(r.panel.left >= 0 && r.panel.right <= r.w + 1 && r.panel.bottom <= r.h + 1, `${where}: the entity panel sticks out of the window: ${JSON.stringify(r.panel)}`);
+  assert(r.panel.top >= r.timelineBottom - 1, `${where}: the entity panel covers the timeline (${Math.round(r.panel.top)} < ${Math.round(r.timelineBottom)})`);
+  assert(r.panel.bottom <= r.statusTop + 1, `${where}: the entity panel covers the status bar`);
+  assert(r.panel.w >= 300 && r.listH >= 150, `${where}: the entity panel is too small to use: ${JSON.stringify(r)}`);
+  assert(!r.listOverflowX && r.clipped === 0, `${where}: the entity panel's steps are clipped sideways (${r.clipped})`);
 }
 
 /** Whether the element with this test id has focus. */
@@ -769,6 +910,7 @@ export const scenarios = [
       );
       const newest = rows.find((x) => x.seq === DEMO_EVENTS + 3);
       assert(newest.selected, `the new last row #${DEMO_EVENTS + 3} is not the current one`);
+      await listMatchesFile(app, file, 'after the append');
       await ctx.shot('appended');
       await resizeTo(app, 1024, 700);
       await checkLayout(app, 'live 1024×700');
@@ -803,7 +945,54 @@ export const scenarios = [
         e.message += ` (it shows ${after.map((r) => r.seq).join(',')})`;
         throw e;
       });
+      await listMatchesFile(app, file, 'after the truncation');
       await ctx.shot('truncated');
+
+      // 4. Rotation, as logrotate does it: the file is renamed away and a
+      // new one with other events takes its path. The app follows the path.
+      const rotated = lines.slice(2000, 2012);
+      await rename(file, `${file}.1`);
+      await writeFile(file, rotated.join('\n') + '\n');
+      await statusSays(app, rotated.length);
+      const again = await waitFor(
+        async () => {
+          const t = (await app.visible('notice')) ? await app.text('notice') : '';
+          return /replaced|again/i.test(t) ? t : null;
+        },
+        { message: 'a notice that the rotated file was indexed again' },
+      );
+      ctx.log(`after rotation: ${squash(again)}`);
+      const types = new Set(rotated.map((l) => JSON.parse(l).type));
+      await waitFor(
+        async () => {
+          const r = await app.rows();
+          return r.length === rotated.length && r.every((x) => [...types].some((t) => x.text.includes(t)));
+        },
+        { message: `the event list to show the ${rotated.length} events of the new file` },
+      );
+      await listMatchesFile(app, file, 'after the rotation');
+      await app.waitSeq(rotated.length, { message: `Follow to keep the scrubber on the last event #${rotated.length} of the new file` });
+      // The old file still being written (the writer has not reopened yet) changes nothing.
+      await appendFile(`${file}.1`, lines.slice(20, 23).join('\n') + '\n');
+      // The new file grows: its events come once each, after the others.
+      const more = lines.slice(3000, 3004);
+      await appendFile(file, more.join('\n') + '\n');
+      await statusSays(app, rotated.length + more.length);
+      await app.waitSeq(rotated.length + more.length, { message: 'Follow to move to the newest event of the new file' });
+      const followed = await listMatchesFile(app, file, 'after appending to the new file');
+      await waitFor(async () => !(await app.visible('error-banner')), { timeout: 5000, message: 'no error banner once the new file is read' }).catch(async (e) => {
+        e.message += `: ${await app.text('error-banner')}`;
+        throw e;
+      });
+      await ctx.shot('rotated');
+      // The same answer as a fresh index of the final file (a copy, so nothing is reused).
+      const copy = path.join(ctx.tmp, 'fresh-copy.jsonl');
+      await copyFile(file, copy);
+      await app.openPaths([copy]);
+      await statusSays(app, followed.length);
+      await waitFor(async () => (await app.text('status-bar')).includes('fresh-copy') || (await app.bodyText()).includes('fresh-copy'), { message: 'the copy to be the open file' });
+      const fresh = await listAll(app);
+      assert(JSON.stringify(fresh.rows) === JSON.stringify(followed), `a fresh index of the final file lists other events than the followed one: ${JSON.stringify(fresh.rows.slice(0, 3))}…`);
     },
   },
   {
@@ -877,6 +1066,216 @@ export const scenarios = [
       );
       assert(!(await app.visible('error-banner')), `an error banner is shown: ${await app.text('error-banner')}`);
       await checkLayout(app, 'restored 1280×800');
+    },
+  },
+  {
+    // The auditor's question about one entity: its events, its value after
+    // each, when it was created and deleted. Opened from a top-level member
+    // of the state, from a row of the event list, from the event detail's
+    // key and with `e`; a step moves the scrubber; Esc closes.
+    name: 'entity_history',
+    args: (ctx) => [ctx.demoPath],
+    async run(app, ctx) {
+      await app.waitLoaded();
+      await resizeTo(app, 1280, 800).catch((e) => ctx.log(`(resize: ${e.message})`));
+      await app.keyTo(2740, DEMO_EVENTS);
+
+      // 1. From the state tree: right-click the member order-1137.
+      const member = await app.waitTreeRow('/order-1137');
+      await app.s.contextClick(member);
+      await (await app.menuItem(/^Entity history$/)).click();
+      await app.s.waitForElement(tid('entity-panel'));
+      const order = [1452, 1461, 1463, 1918, 2551, 2719, 2740];
+      let steps = await waitEntitySteps(app, order.map((q, i) => [q, i === 0 ? 'created' : 'updated']), 'the seven events of order-1137');
+      // innerText: WebDriver's element text leaves out text in overflow-hidden boxes.
+      const head = squash(await app.text('entity-panel'));
+      ctx.log(`panel: ${head.slice(0, 160)}`);
+      assert(head.includes('order-1137'), `the panel does not name the entity: ${head.slice(0, 120)}`);
+      assert(/created #1,452/.test(head) && /still exists/.test(head), `the panel does not say when order-1137 was created: ${head.slice(0, 200)}`);
+      // Each step names its type and shows the value after it; the scrubber's step is marked.
+      for (const st of steps) {
+        const type = ctx.demo.bySeq(st.seq).type;
+        assert(st.text.includes(type), `step #${st.seq} does not show its type ${type}: ${st.text}`);
+      }
+      assert(steps.find((x) => x.seq === 2740).here, 'the step of the current event #2740 is not marked');
+      assert(/-338\.96/.test(steps[6].text), `the last step does not show the total -338.96 after it: ${steps[6].text}`);
+      assert(/total: 328\.97 → 338\.96/.test(steps[1].text), `step #1461 does not say total went 328.97 → 338.96: ${steps[1].text}`);
+      await checkEntityLayout(app, '1280×800');
+      await ctx.shot('order');
+
+      // 2. Clicking a step moves the scrubber there; the panel marks it.
+      const step1461 = await app.s.findElement(`${tid('entity-step')}[data-seq="1461"] button.main`);
+      await app.s.execute('arguments[0].scrollIntoView({ block: "center" })', step1461);
+      await step1461.click();
+      await app.waitSeq(1461, { message: 'clicking the step #1461 to move the scrubber' });
+      await waitFor(async () => (await entitySteps(app)).find((x) => x.seq === 1461)?.here, { message: 'the step #1461 to be marked as the current one' });
+      // The whole value of a step unfolds.
+      await (await app.s.findElement(`${tid('entity-step')}[data-seq="1461"] button.unfold`)).click();
+      const whole = await app.s.waitForElement(`${tid('entity-step')}[data-seq="1461"] pre.whole`);
+      assert(/"total": 338\.96/.test(await whole.text()), `the unfolded value of #1461 does not show "total": 338.96: ${(await whole.text()).slice(0, 200)}`);
+      await ctx.shot('unfolded');
+
+      // 3. Esc closes it.
+      await app.focusWindow();
+      await app.keys(Key.Escape);
+      await app.s.waitForGone(tid('entity-panel'));
+
+      // 4. From the event list: a cart that was created and deleted.
+      const keyInput = await app.s.findElement('input[aria-label="Filter by key"]');
+      await keyInput.click();
+      await keyInput.sendKeys('cart-362');
+      const cartRow = await waitFor(
+        async () => {
+          const el = await app.s.maybeElement(`${tid('event-row')}[data-seq="2735"]`);
+          return el && (await el.displayed()) ? el : null;
+        },
+        { message: 'row #2735 (CartDeleted of cart-362) in the filtered list' },
+      );
+      await app.s.contextClick(cartRow);
+      await (await app.menuItem(/^Entity history$/)).click();
+      steps = await waitEntitySteps(
+        app,
+        [
+          [2688, 'created'],
+          [2702, 'updated'],
+          [2705, 'updated'],
+          [2709, 'updated'],
+          [2735, 'deleted'],
+        ],
+        'cart-362 created, filled and deleted',
+      );
+      assert(/no value/.test(steps[4].text), `the deletion step shows a value: ${steps[4].text}`);
+      const cartHead = squash(await app.text('entity-summary'));
+      assert(/created #2,688 · deleted #2,735/.test(cartHead), `the panel does not give cart-362's lifetime: ${cartHead}`);
+      assert(/At #1,461: not created yet/.test(cartHead), `the panel does not say cart-362 does not exist yet at #1,461: ${cartHead}`);
+      await (await app.s.findElement(`${tid('entity-step')}[data-seq="2735"] button.main`)).click();
+      await app.waitSeq(2735, { message: 'clicking the deletion step to move the scrubber to #2735' });
+      await waitFor(async () => /At #2,735: deleted/.test(await app.text('entity-summary')), { message: 'the panel to say cart-362 is deleted at #2,735' });
+      await resizeTo(app, 1024, 700);
+      await checkEntityLayout(app, '1024×700');
+      await ctx.shot('cart-1024');
+      await resizeTo(app, 1280, 800).catch(() => {});
+      await (await app.s.findElement(`:is(${tid('entity-panel')}) button[aria-label="Close"]`)).click();
+      await app.s.waitForGone(tid('entity-panel'));
+      await keyInput.click();
+      await app.keys('a', [Key.Control]);
+      await app.keys(Key.Backspace);
+      await waitFor(async () => (await app.rows()).some((r) => !r.text.includes('cart-362')), { message: 'every event to be listed again' });
+
+      // 5. From the event detail's key, and with `e`.
+      await app.keyTo(1463, DEMO_EVENTS);
+      await (await app.s.waitForElement(tid('detail-entity'))).click();
+      await waitEntitySteps(app, order.map((q, i) => [q, i === 0 ? 'created' : 'updated']), 'order-1137 again from the event detail');
+      await app.focusWindow();
+      await app.keys(Key.Escape);
+      await app.s.waitForGone(tid('entity-panel'));
+      await app.keyTo(2702, DEMO_EVENTS);
+      await app.typeText('e');
+      await waitFor(async () => (await entitySteps(app)).length === 5 && squash(await app.text('entity-panel')).includes('cart-362'), {
+        message: '`e` to open the history of the current event\'s key (cart-362)',
+      });
+      assert(!(await app.visible('error-banner')), `an error banner is shown: ${await app.text('error-banner')}`);
+
+      // 6. Keys and values that hold markup show as text.
+      await app.openPaths([ctx.fixtures.xss]);
+      await app.waitSeq((q) => q >= 1 && q <= 4, { message: 'the markup log to open' });
+      await waitFor(async () => !(await app.visible('entity-panel')), { message: 'the panel to close when another file opens' });
+      await app.focusWindow();
+      await app.keys(Key.Home);
+      await app.waitSeq(1);
+      await app.typeText('e');
+      await waitFor(async () => (await entitySteps(app)).length === 2, { message: 'the history of the entity keyed by an <img> tag' });
+      const markup = await app.text('entity-panel');
+      assert(markup.includes(XSS.img) && markup.includes('<script>'), `the entity panel does not show the markup as text: ${squash(markup).slice(0, 200)}`);
+      const pwned = await app.s.execute('return [typeof window.__pwned, document.querySelectorAll("[onerror]").length, document.querySelectorAll(\'img[src="x"]\').length]');
+      assert(JSON.stringify(pwned) === '["undefined",0,0]', `log markup in the entity panel became elements or ran: ${JSON.stringify(pwned)}`);
+      await ctx.shot('markup');
+    },
+  },
+  {
+    // Watch a value: its changes are marked on the timeline, a chip names
+    // it, w / W jump between its changes and playback stops at the next one.
+    name: 'watch',
+    args: (ctx) => [ctx.demoPath],
+    async run(app, ctx) {
+      await app.waitLoaded();
+      await resizeTo(app, 1280, 800).catch((e) => ctx.log(`(resize: ${e.message})`));
+      await app.focusWindow();
+      await app.keys(Key.End);
+      await app.waitSeq(DEMO_EVENTS);
+      await app.expandTreePath(['order-1137']);
+      await app.s.contextClick(await app.treeNode(['order-1137', 'total']));
+      // The existing actions stay beside the new one.
+      const labels = await app.s.execute('return Array.from(document.querySelectorAll(arguments[0])).map((b) => b.innerText)', `:is(${app.sel.menu}) ${app.sel.menuItem}`);
+      assert(labels.some((l) => /History|blame/i.test(l)) && labels.some((l) => /next change/i.test(l)), `the menu lost Blame or next change: ${labels.join(' | ')}`);
+      await (await app.menuItem(/^Watch$/)).click();
+      await app.s.waitForElement(tid('watch-chip'));
+      await waitFor(async () => /\b4 changes\b/.test(await app.text('watch-chip')), { message: 'the chip to count the 4 changes of the total' });
+      const chipText = squash(await app.text('watch-chip'));
+      ctx.log(`chip: ${chipText}`);
+      assert(chipText.includes('/order-1137/total'), `the chip does not name the watched path: ${chipText}`);
+      const runs = await waitFor(async () => {
+        const n = await timelineWatchRuns(app);
+        return n >= 2 ? n : null;
+      }, { message: 'the watched changes to be marked on the timeline in the watch colour' });
+      ctx.log(`watch markers on the timeline: ${runs} runs`);
+      assert(runs <= 4, `more watch markers than changes on the timeline (${runs})`);
+
+      // w / W jump between the changes.
+      await app.keys(Key.Home);
+      await app.waitSeq((q) => q <= 1);
+      for (const [key, want] of [
+        ['w', 1452],
+        ['w', 1461],
+        ['w', 2719],
+        ['W', 1461],
+        ['w', 2719],
+      ]) {
+        // W as the user types it: Shift held (the driver types a bare 'W' without it).
+        if (key === 'W') await app.keys('w', [Key.Shift]);
+        else await app.typeText(key);
+        await app.waitSeq(want, { message: `\`${key}\` to jump to the change at #${want}` });
+      }
+      await ctx.shot('watching');
+
+      // Playback from #2719 stops at the next change, #2740.
+      await app.keys(Key.Space);
+      await app.waitSeq((q) => q > 2719, { message: 'Space to start playing' });
+      await app.waitSeq(2740, { timeout: 20000, message: 'playback to reach the next change of the total (#2740)' });
+      await new Promise((r) => setTimeout(r, 800));
+      assert((await app.seq()) === 2740, `playback went on past the watched change to #${await app.seq()}`);
+      const notice = await waitFor(async () => ((await app.visible('notice')) ? app.text('notice') : null), { message: 'a notice that playback stopped at the change' });
+      assert(/Stopped at #2,740/.test(notice), `the notice does not say where playback stopped: ${notice}`);
+      const play = await app.s.findElement('header.toolbar button.play');
+      assert((await play.attribute('aria-label')) === 'Play', 'the play button does not show that playback stopped');
+      await checkLayout(app, 'watching 1280×800');
+      await resizeTo(app, 1024, 700);
+      await checkLayout(app, 'watching 1024×700');
+      const chipBox = await app.s.execute('const b = document.querySelector(arguments[0]).getBoundingClientRect(); return { right: b.right, w: window.innerWidth };', tid('watch-chip'));
+      assert(chipBox.right <= chipBox.w, `the watch chip sticks out of the window at 1024 px: ${JSON.stringify(chipBox)}`);
+      await ctx.shot('watching-1024');
+      await resizeTo(app, 1280, 800).catch(() => {});
+
+      // The help lists the keys (opened with its toolbar button: after a
+      // Shift-held press the driver sends a typed '?' as '/').
+      await (await app.s.findElement('header.toolbar button[aria-label="Keyboard shortcuts"]')).click();
+      const help = await waitFor(async () => {
+        const t = await app.bodyText();
+        return /Keyboard shortcuts/.test(t) ? t : null;
+      }, { message: 'the help overlay' });
+      assert(/W\s*\/\s*w/.test(help) && /watched value/i.test(help), 'the help does not list W / w for the watched value');
+      await ctx.shot('help');
+      await app.keys(Key.Escape);
+      await waitFor(async () => !/Keyboard shortcuts/.test(await app.bodyText()), { message: 'Esc to close the help' });
+
+      // × stops watching: the chip and the markers go.
+      await (await app.s.findElement(tid('watch-clear'))).click();
+      await app.s.waitForGone(tid('watch-chip'));
+      await waitFor(async () => (await timelineWatchRuns(app)) === 0, { message: 'the watch markers to leave the timeline' });
+      await app.focusWindow();
+      await app.typeText('w');
+      await waitFor(async () => /Nothing is watched/.test(await app.text('notice')), { message: '`w` with nothing watched to say so' });
+      assert((await app.seq()) === 2740, '`w` moved the scrubber with nothing watched');
     },
   },
 ];

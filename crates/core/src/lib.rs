@@ -6,7 +6,7 @@
 //! ([`index`]). A [`reducer`] folds events into the application [`state`];
 //! [`replay`] restores the state after any event from checkpoints, and
 //! [`source::Source`] answers every question of the product: events, state,
-//! diff, blame, find, SQL.
+//! diff, blame, find, SQL, and one entity's timeline ([`entity`]).
 //!
 //! Architecture invariants: this crate never panics on input, never prints,
 //! and never writes, locks or moves a source file. It knows nothing of the
@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod bookmarks;
 pub mod browse;
+pub mod entity;
 pub mod envelope;
 pub mod error;
 pub mod fields;

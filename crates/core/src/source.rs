@@ -132,6 +132,15 @@ pub struct BlameEntry {
     pub new: Option<Value>,
 }
 
+/// What one event did to the value under [`Source::walk_value`] (`None`:
+/// absent).
+pub(crate) enum Seen<'a> {
+    /// The value is as it was.
+    Same(&'a Option<Value>),
+    /// The value changed from `old` to `new`.
+    Changed { old: Option<Value>, new: &'a Option<Value> },
+}
+
 /// An event at which a predicate turned true.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hit {
@@ -695,9 +704,22 @@ impl Source {
 
     /// Every event that changed the value at `pointer`, with old and new.
     pub fn blame(&self, pointer: &str) -> Result<Vec<BlameEntry>> {
+        let mut out = Vec::new();
+        self.walk_value(pointer, &mut |row, seen| {
+            if let Seen::Changed { old, new } = seen {
+                out.push(BlameEntry { seq: row.seq, ts: row.ts.map(|t| t.to_rfc3339()), ty: row.ty.clone(), old, new: new.clone() });
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Replays the events that can change the value at `pointer`, in seq
+    /// order, calling `visit` with each and what it did to the value. With
+    /// the entity reducer, `/KEY/…` only changes through events of KEY and
+    /// keyless events, so only those are visited (onto a one-member state);
+    /// with any other reducer every event is.
+    pub(crate) fn walk_value(&self, pointer: &str, visit: &mut dyn FnMut(&Row, Seen<'_>)) -> Result<()> {
         let tokens = patch::parse_pointer(pointer).map_err(|e| Error::Query(e.to_string()))?;
-        // With the entity reducer, /KEY/… only changes through events of KEY
-        // and keyless events: replay just those onto a one-member state.
         let entity_key = match (&self.index.reducer, tokens.first()) {
             (Reducer::Entity, Some(k)) => Some(k.clone()),
             _ => None,
@@ -723,7 +745,6 @@ impl Source {
             }
         };
         let mut current = value_at(&state);
-        let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(sql_err(self.db()))? {
             let row = replay::row_from_sql(r).map_err(sql_err(self.db()))?;
             let mut touched = Touched::default();
@@ -731,6 +752,7 @@ impl Source {
             replayer.apply_text(row.seq, &text, &mut state, &mut touched);
             if let (Touched::Keys(keys), Some(first)) = (&touched, tokens.first()) {
                 if !keys.contains(first.as_str()) {
+                    visit(&row, Seen::Same(&current));
                     continue;
                 }
             }
@@ -748,17 +770,13 @@ impl Source {
             }
             let now = value_at(&state);
             if now != current {
-                out.push(BlameEntry {
-                    seq: row.seq,
-                    ts: row.ts.map(|t| t.to_rfc3339()),
-                    ty: row.ty.clone(),
-                    old: current.take(),
-                    new: now.clone(),
-                });
-                current = now;
+                let old = std::mem::replace(&mut current, now);
+                visit(&row, Seen::Changed { old, new: &current });
+            } else {
+                visit(&row, Seen::Same(&current));
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// The events at which the jq predicate `expr` over the state turns true

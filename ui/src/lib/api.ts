@@ -7,6 +7,7 @@ import type {
   BlameRow,
   BookmarkRow,
   Change,
+  EntityHistory,
   FieldChoice,
   Hit,
   Histogram,
@@ -67,6 +68,9 @@ export const diff = (a: number, b: number): Promise<Change[]> => invoke('diff', 
 
 /** Every event that changed the value at `path`. */
 export const blame = (path: string): Promise<BlameRow[]> => invoke('blame', { path });
+
+/** One entity's timeline: its events and every event that changed it, with its value after each. */
+export const entityHistory = (key: string): Promise<EntityHistory> => invoke('entity_history', { key });
 
 /** Events at which a jq predicate over the state turns true. */
 export const find = (expr: string, all: boolean): Promise<Hit[]> => invoke('find', { expr, all });

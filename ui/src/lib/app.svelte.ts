@@ -2,7 +2,7 @@
 // engine through `api`; this keeps what was asked and what came back.
 
 import * as api from './api';
-import type { BlameRow, BookmarkRow, FieldChoice, IndexProgress, ListFilter, Markers, Position, Refreshed, Session, SourceInfo, TreeChild } from './api';
+import type { BlameRow, BookmarkRow, EntityHistory, FieldChoice, IndexProgress, ListFilter, Markers, Position, Refreshed, Session, SourceInfo, TreeChild } from './api';
 import { errorMessage } from './api';
 import { LatestOnly } from './latest';
 import { PageCache } from './pages';
@@ -11,6 +11,7 @@ import { fmtSeq, formatValue, parseTsMs } from './format';
 import { adjacentBookmark, parseTags } from './bookmarks';
 import { Coalescer, keepsFollowing, refreshLabel, seqAfterRefresh } from './live';
 import { restoreSession, sessionKey, sessionOf } from './session';
+import { adjacentChange, stopWithin, watchLabel } from './watch';
 import {
   PAGE,
   changedPaths,
@@ -95,6 +96,10 @@ export class HindsightApp {
   savingBookmark = $state(false);
   exporting = $state(false);
   blame = $state.raw<{ path: string; rows: BlameRow[] | null; error: string | null } | null>(null);
+  /** The entity panel: one key's timeline (null while it is asked). */
+  entity = $state.raw<{ key: string; history: EntityHistory | null; error: string | null } | null>(null);
+  /** The watched path and the seqs of its changes (null while they are asked). */
+  watch = $state.raw<{ path: string; seqs: number[] | null; error: string | null } | null>(null);
 
   /** Bumped when another source is shown (opened, or read again from its start): views reset zoom. */
   sourceEpoch = $state(0);
@@ -216,6 +221,8 @@ export class HindsightApp {
         this.lastRefresh = null;
         this.bookmarks = [];
         this.bookmarkDraft = null;
+        this.entity = null;
+        this.watch = null;
         // Where the user left these files, when they were open before.
         const restored = restoreSession(info.session, info.events);
         this.expanded = restored?.open ?? new Set();
@@ -228,6 +235,9 @@ export class HindsightApp {
         this.pin = null;
       }
       this.resetList();
+      // The same files read another way (reducer, fields): ask again.
+      if (this.entity) void this.loadEntity(this.entity.key, false);
+      if (this.watch) void this.loadWatch(this.watch.path, false);
       this.moveTo(start);
       void this.refreshMarks();
       api.recentFiles().then((r) => (this.recent = r), () => {});
@@ -382,6 +392,8 @@ export class HindsightApp {
   }
 
   async openBlame(path: string): Promise<void> {
+    // One drawer at a time on the right.
+    this.entity = null;
     this.blame = { path, rows: null, error: null };
     try {
       const rows = await api.blame(path);
@@ -389,6 +401,99 @@ export class HindsightApp {
     } catch (e) {
       if (this.blame?.path === path) this.blame = { path, rows: [], error: errorMessage(e) };
     }
+  }
+
+  // ---- entity history --------------------------------------------------
+
+  /** Opens the entity panel on `key`: its events and its value after each. */
+  async openEntity(key: string): Promise<void> {
+    if (!this.info) return;
+    this.blame = null;
+    this.entity = { key, history: null, error: null };
+    await this.loadEntity(key, false);
+  }
+
+  /** `e`: the entity history of the current event's key. */
+  async entityOfCurrent(): Promise<void> {
+    if (!this.info) return;
+    const seq = this.seq;
+    if (seq < 1) {
+      this.say('There is no event here: move to an event first.');
+      return;
+    }
+    let key: string | null;
+    const pos = this.position;
+    if (pos?.seq === seq && pos.event) {
+      key = pos.event.key;
+    } else {
+      // The position is still on its way: the list's row has the key.
+      try {
+        key = (await api.list(EMPTY_FILTER, seq - 1, 1)).rows[0]?.key ?? null;
+      } catch (e) {
+        this.fail(e);
+        return;
+      }
+    }
+    if (key === null) this.say(`Event ${fmtSeq(seq)} has no key, so it belongs to no entity.`);
+    else await this.openEntity(key);
+  }
+
+  closeEntity(): void {
+    this.entity = null;
+  }
+
+  /** Asks for the entity's timeline; `quiet`: keep what is shown when it fails (a refresh asks again). */
+  private async loadEntity(key: string, quiet: boolean): Promise<void> {
+    const gen = this.generation;
+    try {
+      const history = await api.entityHistory(key);
+      if (gen === this.generation && this.entity?.key === key) this.entity = { key, history, error: null };
+    } catch (e) {
+      if (quiet || gen !== this.generation || this.entity?.key !== key) return;
+      this.entity = { key, history: null, error: errorMessage(e) };
+    }
+  }
+
+  // ---- watch -----------------------------------------------------------
+
+  /** Watches the value at `path`: its changes are marked on the timeline, `w`/`W` jump and playback stops at them. */
+  async watchPath(path: string): Promise<void> {
+    if (!this.info) return;
+    this.watch = { path, seqs: null, error: null };
+    await this.loadWatch(path, false);
+  }
+
+  clearWatch(): void {
+    this.watch = null;
+  }
+
+  private async loadWatch(path: string, quiet: boolean): Promise<void> {
+    const gen = this.generation;
+    try {
+      const rows = await api.blame(path);
+      if (gen === this.generation && this.watch?.path === path) this.watch = { path, seqs: rows.map((r) => r.seq), error: null };
+    } catch (e) {
+      if (quiet || gen !== this.generation || this.watch?.path !== path) return;
+      this.watch = null;
+      this.fail(e);
+    }
+  }
+
+  /** `w` / `W`: the next or previous change of the watched value. */
+  jumpWatch(forward: boolean): void {
+    if (!this.info) return;
+    const w = this.watch;
+    if (!w) {
+      this.say('Nothing is watched: right-click a value in the state and choose Watch.');
+      return;
+    }
+    if (w.seqs === null) {
+      this.say(`Still looking for the changes of ${watchLabel(w.path)}…`);
+      return;
+    }
+    const s = adjacentChange(w.seqs, this.seq, forward);
+    if (s === null) this.say(`No ${forward ? 'later' : 'earlier'} change of ${watchLabel(w.path)}.`);
+    else this.goTo(s);
   }
 
   // ---- bookmarks and the report -----------------------------------------
@@ -557,6 +662,9 @@ export class HindsightApp {
       if (this.bookmarkDraft && this.bookmarkDraft.seq > after) this.cancelBookmark();
       this.blame = null;
       this.resetList();
+      // The same key and path may mean something else now: ask again.
+      if (this.entity) void this.loadEntity(this.entity.key, false);
+      if (this.watch) void this.loadWatch(this.watch.path, false);
     } else {
       // Pages already loaded stay valid; only the end of the list changed.
       const known = this.listTotal;
@@ -566,6 +674,8 @@ export class HindsightApp {
       this.listVersion++;
       if (filtered && known >= 0) this.ensureRows(known, known);
       if (this.blame) void this.reloadBlame(this.blame.path);
+      if (this.entity) void this.loadEntity(this.entity.key, true);
+      if (this.watch) void this.loadWatch(this.watch.path, true);
     }
     const target = seqAfterRefresh(this.seq, after, this.follow);
     if (this.follow && target !== this.seq) this.stop();
@@ -671,15 +781,28 @@ export class HindsightApp {
     if (s.mode === 'eps') {
       const { steps, carry } = epsSteps(s.n, dt, this.carry);
       this.carry = carry;
-      if (steps > 0) this.goTo(this.seq + steps);
+      if (steps > 0) this.playTo(this.seq + steps);
     } else {
       this.realtimeFrame(dt, s.factor);
     }
+    if (!this.playing) return;
     if (this.seq >= this.events) {
       this.stop();
       return;
     }
     this.raf = requestAnimationFrame((t) => this.frame(t));
+  }
+
+  /** Playback's move: it stops at a change of the watched value on the way. */
+  private playTo(target: number): void {
+    const stop = this.watch?.seqs ? stopWithin(this.watch.seqs, this.seq, Math.min(target, this.events)) : null;
+    if (stop === null) {
+      this.goTo(target);
+      return;
+    }
+    this.goTo(stop);
+    this.stop();
+    this.say(`Stopped at ${fmtSeq(stop)}: ${watchLabel(this.watch?.path ?? '')} changed.`);
   }
 
   private realtimeFrame(dt: number, factor: number): void {
@@ -708,7 +831,7 @@ export class HindsightApp {
     if (due > 0) {
       const target = this.upcoming[due - 1].seq;
       this.upcoming = this.upcoming.slice(due);
-      this.goTo(target);
+      this.playTo(target);
       this.playedSeq = this.seq;
     }
   }
@@ -739,6 +862,12 @@ export class HindsightApp {
   setFilter(f: ListFilter): void {
     this.filter = f;
     this.resetList();
+  }
+
+  /** Lists only the events of `key` (from outside the filter bar, which then shows it). */
+  filterByKey(key: string): void {
+    this.setFilter({ ...this.filter, key });
+    this.filterEpoch++;
   }
 
   private resetList(): void {

@@ -43,6 +43,7 @@ vi.mock('./api', () => ({
   list: vi.fn(async () => ({ total: 0, offset: 0, rows: [] })),
   listIndex: vi.fn(async () => 0),
   blame: vi.fn(async () => []),
+  entityHistory: vi.fn(async (key: string) => ({ key, path: `/${key}`, lifetimes: [], steps: [] })),
   saveSession: vi.fn(async () => {}),
   errorMessage: (e: unknown) => String((e as { message?: string })?.message ?? e),
 }));
@@ -273,5 +274,96 @@ describe('the text index in the status bar', () => {
     // Another open starts over.
     await app.openPaths(['/logs/shop.jsonl']);
     expect(app.textIndex).toBeNull();
+  });
+});
+
+describe('watch and entity history in the window', () => {
+  const blameRows = (seqs: number[]) => seqs.map((seq) => ({ seq, ts: null, type: null, old: null, new: null }));
+
+  it('jumps between the changes of the watched value with w and W', async () => {
+    const api = await import('./api');
+    vi.mocked(api.blame).mockResolvedValueOnce(blameRows([10, 30]));
+    const app = await opened(100);
+    app.goTo(1);
+    await app.watchPath('/order-1/total');
+    expect(app.watch).toEqual({ path: '/order-1/total', seqs: [10, 30], error: null });
+    app.jumpWatch(true);
+    expect(app.seq).toBe(10);
+    app.jumpWatch(true);
+    expect(app.seq).toBe(30);
+    app.jumpWatch(true);
+    expect(app.seq).toBe(30);
+    expect(app.notice).toMatch(/No later change of \/order-1\/total/);
+    app.jumpWatch(false);
+    expect(app.seq).toBe(10);
+    app.clearWatch();
+    app.jumpWatch(true);
+    expect(app.seq).toBe(10);
+    expect(app.notice).toMatch(/Nothing is watched/);
+  });
+
+  it('stops playback at the next change of the watched value', async () => {
+    const api = await import('./api');
+    vi.mocked(api.blame).mockResolvedValueOnce(blameRows([10, 30]));
+    const frames: FrameRequestCallback[] = [];
+    const raf = globalThis.requestAnimationFrame;
+    globalThis.requestAnimationFrame = (cb: FrameRequestCallback) => (frames.push(cb), frames.length);
+    try {
+      const app = await opened(100);
+      app.goTo(2);
+      await app.watchPath('/order-1/total');
+      app.setSpeed({ mode: 'eps', n: 100 });
+      app.play();
+      // A quarter of a second at 100 events/s would pass #10: playback stops on it.
+      frames.shift()!(performance.now() + 250);
+      expect(app.seq).toBe(10);
+      expect(app.playing).toBe(false);
+      expect(app.notice).toMatch(/Stopped at #10/);
+      // Played again from there, it goes on to the next one.
+      frames.length = 0;
+      app.play();
+      frames.pop()!(performance.now() + 250);
+      expect(app.seq).toBe(30);
+      expect(app.playing).toBe(false);
+    } finally {
+      globalThis.requestAnimationFrame = raf;
+    }
+  });
+
+  it('opens the history of the current event\'s key with e, even before its position arrives', async () => {
+    const api = await import('./api');
+    const app = await opened(100);
+    app.goTo(7);
+    const row = (key: string | null) => ({ total: 100, offset: 6, rows: [{ seq: 7, line: 7, ts: null, type: 'T', key, level: null, marked: false }] });
+    vi.mocked(api.list).mockResolvedValueOnce(row('order-7'));
+    await app.entityOfCurrent();
+    expect(vi.mocked(api.list).mock.lastCall?.slice(1)).toEqual([6, 1]);
+    expect(app.entity?.key).toBe('order-7');
+    app.closeEntity();
+    vi.mocked(api.list).mockResolvedValueOnce(row(null));
+    await app.entityOfCurrent();
+    expect(app.entity).toBeNull();
+    expect(app.notice).toMatch(/#7 has no key/);
+  });
+
+  it('opens the entity panel in place of the history drawer and asks again as the file grows', async () => {
+    const api = await import('./api');
+    const asked = vi.mocked(api.entityHistory);
+    asked.mockClear();
+    const app = await opened(100);
+    await app.openBlame('/order-1/total');
+    await app.openEntity('order-1');
+    expect(app.blame).toBeNull();
+    expect(app.entity?.history?.path).toBe('/order-1');
+    refreshed.mockResolvedValueOnce({ action: 'appended', info: info(101), notice: null });
+    await app.refreshSource();
+    await settle();
+    expect(asked).toHaveBeenCalledTimes(2);
+    // An unknown key shows the engine's sentence in the panel.
+    asked.mockRejectedValueOnce({ code: 'query', message: 'there is no entity `nope`.' });
+    await app.openEntity('nope');
+    expect(app.entity).toEqual({ key: 'nope', history: null, error: 'there is no entity `nope`.' });
+    app.closeEntity();
+    expect(app.entity).toBeNull();
   });
 });

@@ -90,6 +90,16 @@ base: number, event: EventDetail | null, tree: TreeNode, changes: Array<Change>,
 
 export type BlameRow = { seq: number, ts: string | null, type: string | null, old: unknown, new: unknown, };
 
+export type EntityStep = { seq: number, ts: string | null, type: string | null, 
+/**
+ * Whether the event carries the entity's key.
+ */
+keyed: boolean, change: string, value?: unknown, };
+
+export type Lifetime = { created: number, deleted: number | null, };
+
+export type EntityHistory = { key: string, path: string, lifetimes: Array<Lifetime>, steps: Array<EntityStep>, };
+
 export type Hit = { seq: number, ts: string | null, type: string | null, };
 
 export type Bin = { count: number, levels: Array<number>, first_seq: number, };

@@ -39,7 +39,8 @@ describe('key map', () => {
     expect(actionFor(k('e', { metaKey: true }), false)).toBe('export-report');
     expect(actionFor(k('e', { ctrlKey: true, altKey: true }), false)).toBeNull();
     expect(actionFor(k('b', { ctrlKey: true }), false)).toBeNull();
-    expect(actionFor(k('e'), false)).toBeNull();
+    // Without Ctrl, e is the entity history.
+    expect(actionFor(k('e'), false)).toBe('entity');
     // The brackets stay with the same type.
     expect(actionFor(k('['), false)).toBe('prev-type');
     expect(actionFor(k(']'), false)).toBe('next-type');
@@ -53,8 +54,17 @@ describe('key map', () => {
     expect(stepOf('follow')).toBeNull();
   });
 
+  it('moves between changes of the watched value with w and W', () => {
+    expect(actionFor(k('w'), false)).toBe('next-watch');
+    expect(actionFor(k('W', { shiftKey: true }), false)).toBe('prev-watch');
+    expect(actionFor(k('w', { shiftKey: true }), false)).toBe('prev-watch');
+    expect(actionFor(k('w', { ctrlKey: true }), false)).toBeNull();
+    expect(actionFor(k('E', { shiftKey: true }), false)).toBe('entity');
+    expect(stepOf('next-watch')).toBeNull();
+  });
+
   it('leaves keys alone while the user types, except Ctrl+O, Ctrl+E and Esc', () => {
-    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', '/', '?', 'p', 'n', '[', 'b', 'B', ',', '.', 'f', 'F']) {
+    for (const key of ['ArrowLeft', 'ArrowRight', 'Home', 'End', ' ', '/', '?', 'p', 'n', '[', 'b', 'B', ',', '.', 'f', 'F', 'w', 'W', 'e']) {
       expect(actionFor(k(key), true)).toBeNull();
     }
     expect(actionFor(k('e', { ctrlKey: true }), true)).toBe('export-report');
@@ -73,7 +83,7 @@ describe('key map', () => {
     const all: Action[] = [
       'step-back', 'step-forward', 'jump-back', 'jump-forward', 'start', 'end', 'play', 'focus-filter', 'open',
       'help', 'close', 'pin', 'prev-type', 'next-type', 'prev-key', 'next-key', 'prev-match', 'next-match',
-      'bookmark', 'prev-bookmark', 'next-bookmark', 'export-report', 'follow',
+      'bookmark', 'prev-bookmark', 'next-bookmark', 'export-report', 'follow', 'prev-watch', 'next-watch', 'entity',
     ];
     const listed = new Set(SHORTCUTS.flatMap((s) => s.actions));
     for (const a of all) expect(listed.has(a), a).toBe(true);
@@ -84,6 +94,9 @@ describe('key map', () => {
       'next-bookmark': k('.'),
       'export-report': k('e', { ctrlKey: true }),
       follow: k('f'),
+      'next-watch': k('w'),
+      'prev-watch': k('W', { shiftKey: true }),
+      entity: k('e'),
     };
     for (const [action, key] of Object.entries(keyOf)) expect(actionFor(key!, false)).toBe(action);
   });

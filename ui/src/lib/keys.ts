@@ -23,7 +23,10 @@ export type Action =
   | 'prev-bookmark'
   | 'next-bookmark'
   | 'export-report'
-  | 'follow';
+  | 'follow'
+  | 'prev-watch'
+  | 'next-watch'
+  | 'entity';
 
 export interface KeyLike {
   key: string;
@@ -51,12 +54,14 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: 'p', actions: ['pin'], label: 'Pin A here (diff against it) / unpin' },
   { keys: 'b', actions: ['bookmark'], label: 'Bookmark this event (a note and tags; Ctrl+Enter saves)' },
   { keys: ', / .', actions: ['prev-bookmark', 'next-bookmark'], label: 'Previous / next bookmark' },
+  { keys: 'W / w', actions: ['prev-watch', 'next-watch'], label: 'Previous / next change of the watched value (right-click a value → Watch)' },
+  { keys: 'e', actions: ['entity'], label: "Entity history: this event's key, its events and values" },
   { keys: 'f', actions: ['follow'], label: 'Follow: keep the scrubber on the newest event as the file grows / stop' },
   { keys: '/', actions: ['focus-filter'], label: 'Search: focus the filter' },
   { keys: 'Ctrl+O', actions: ['open'], label: 'Open log files' },
   { keys: 'Ctrl+E', actions: ['export-report'], label: 'Export the audit report (HTML)' },
   { keys: '?', actions: ['help'], label: 'Show / hide this help' },
-  { keys: 'Esc', actions: ['close'], label: 'Close help, menus and popovers; leave a text field' },
+  { keys: 'Esc', actions: ['close'], label: 'Close help, menus, popovers and the entity history; leave a text field' },
 ];
 
 /** Whether focus is somewhere that takes typed text (keys go there). */
@@ -118,6 +123,14 @@ export function actionFor(e: KeyLike, typing: boolean): Action | null {
     case 'f':
     case 'F':
       return 'follow';
+    case 'w':
+      // Shift+w may arrive as a lower-case key with Shift held.
+      return e.shiftKey ? 'prev-watch' : 'next-watch';
+    case 'W':
+      return 'prev-watch';
+    case 'e':
+    case 'E':
+      return 'entity';
     case ',':
       return 'prev-bookmark';
     case '.':

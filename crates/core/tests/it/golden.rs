@@ -48,6 +48,12 @@ fn run_query(src: &Source, query: &str, out: &mut String) {
                 json(&src.diff(a.parse().unwrap(), b.parse().unwrap())?)
             }
             "blame" => src.blame(arg)?.iter().map(json).collect::<Vec<_>>().join("\n"),
+            "entity" => {
+                let h = src.entity_history(arg)?;
+                let mut lines = vec![format!("{} lifetimes {}", h.pointer, json(&h.lifetimes))];
+                lines.extend(h.steps.iter().map(json));
+                lines.join("\n")
+            }
             "find" => src.find(arg, false)?.iter().map(json).collect::<Vec<_>>().join("\n"),
             "find-all" => src.find(arg, true)?.iter().map(json).collect::<Vec<_>>().join("\n"),
             "errors" => src.errors()?.iter().map(json).collect::<Vec<_>>().join("\n"),
