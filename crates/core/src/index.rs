@@ -360,7 +360,8 @@ impl Index {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<Index> {
         let started = Instant::now();
-        let Located { db_path, temp, bookmarks_path, canon_paths, compressed } = locate(paths, settings, location)?;
+        let located = locate(paths, settings, location)?;
+        let db_path = located.db_path.clone();
         let how = BuildOptions { share: how.share && *location != Location::Temp, cancel: how.cancel.clone() };
         // One process at a time plans and builds a given index (the app and
         // the CLI may open the same file together); the others wait, then
@@ -380,19 +381,7 @@ impl Index {
                 conn
             }
         };
-        let mut index = Index {
-            conn,
-            db_path: db_path.clone(),
-            config: Config::placeholder(),
-            reducer: Reducer::MergePatch,
-            decoder: Decoder::Json,
-            files: canon_paths,
-            compressed,
-            bookmarks_path,
-            lock_path,
-            report: OpenReport::default(),
-            _temp: temp,
-        };
+        let mut index = Index::unloaded(conn, located, lock_path, OpenReport::default());
         match plan {
             Plan::Reuse => {
                 index.load_config()?;
@@ -420,14 +409,23 @@ impl Index {
         if *location == Location::Temp {
             return Err(Error::Query("a temporary index cannot be read while it is built".into()));
         }
-        let Located { db_path, temp, bookmarks_path, canon_paths, compressed } = locate(paths, settings, location)?;
+        let located = locate(paths, settings, location)?;
+        let db_path = located.db_path.clone();
         let conn = Connection::open_with_flags(&db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(sql(&db_path))?;
         conn.execute_batch("PRAGMA cache_size = -16384;").map_err(sql(&db_path))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql(&db_path))?;
-        let mut index = Index {
+        let lock_path = lock_path_of(&db_path, location);
+        let mut index = Index::unloaded(conn, located, lock_path, OpenReport { action: "building".into(), ..OpenReport::default() });
+        index.load_config().map_err(|_| Error::Query("the index is not readable yet; wait for the first events".into()))?;
+        Ok(index)
+    }
+
+    /// An index over `conn` whose configuration is not loaded yet.
+    fn unloaded(conn: Connection, located: Located, lock_path: Option<PathBuf>, report: OpenReport) -> Index {
+        let Located { db_path, temp, bookmarks_path, canon_paths, compressed } = located;
+        Index {
             conn,
-            lock_path: lock_path_of(&db_path, location),
             db_path,
             config: Config::placeholder(),
             reducer: Reducer::MergePatch,
@@ -435,11 +433,10 @@ impl Index {
             files: canon_paths,
             compressed,
             bookmarks_path,
-            report: OpenReport { action: "building".into(), ..OpenReport::default() },
+            lock_path,
+            report,
             _temp: temp,
-        };
-        index.load_config().map_err(|_| Error::Query("the index is not readable yet; wait for the first events".into()))?;
-        Ok(index)
+        }
     }
 
     fn load_config(&mut self) -> Result<()> {
