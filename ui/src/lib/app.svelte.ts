@@ -215,6 +215,9 @@ export class HindsightApp {
       this.liveError = null;
       let start = this.follow ? info.events : Math.min(Math.max(this.seq, this.minSeq), info.events);
       if (!same) {
+        // A notice about the last file set would read as one about these.
+        this.notice = null;
+        clearTimeout(this.noticeTimer);
         // Another file set: what was pending for the last one is saved now.
         void this.flushSession();
         this.follow = false;

@@ -275,6 +275,16 @@ describe('the text index in the status bar', () => {
     await app.openPaths(['/logs/shop.jsonl']);
     expect(app.textIndex).toBeNull();
   });
+
+  it('drops a notice about the last file set when another is opened', async () => {
+    const app = await opened(100);
+    app.say('shop.jsonl was truncated or replaced, so it was indexed again from its start.', 8000);
+    const api = await import('./api');
+    vi.mocked(api.open).mockResolvedValueOnce(info(50, ['/logs/other.jsonl']));
+    await app.openPaths(['/logs/other.jsonl']);
+    await settle();
+    expect(app.notice).toBeNull();
+  });
 });
 
 describe('watch and entity history in the window', () => {
