@@ -103,6 +103,16 @@ enum Command {
         #[arg(long)]
         path: String,
     },
+    /// One entity's timeline: its events and every event that changed it,
+    /// each with the change (created, updated, deleted, unchanged) and the
+    /// entity after it, and its lifetimes.
+    Entity {
+        #[command(flatten)]
+        common: Common,
+        /// The entity's key (its name in the state).
+        #[arg(long)]
+        key: String,
+    },
     /// The first event at which a jq predicate over the state turns true.
     Find {
         #[command(flatten)]
@@ -468,6 +478,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for entry in src.blame(&path)? {
                 out.line(&entry)?;
             }
+        }
+        Command::Entity { common, key } => {
+            let src = common.opts.open(&common.files)?;
+            out.value(&src.entity_history(&key)?)?;
         }
         Command::Find { common, expr, all } => {
             let src = common.opts.open(&common.files)?;

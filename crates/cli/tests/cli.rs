@@ -140,6 +140,13 @@ fn state_diff_blame_find() {
     assert_eq!(found, [json!({"seq": 6, "ts": "2024-01-05T10:00:04Z", "type": "RefundIssued"})]);
     let all = ok_lines(&run(&t.cache(), &["find", &log, "--where", "has(\"order-2\")", "--all"]));
     assert_eq!(all.iter().map(|h| h["seq"].as_u64().unwrap()).collect::<Vec<_>>(), [2, 8]);
+    // order-2 is deleted at 7 and placed again at 8: two lifetimes.
+    let entity = ok_json(&run(&t.cache(), &["entity", &log, "--key", "order-2"]));
+    assert_eq!(entity["lifetimes"], json!([{"created": 2, "deleted": 7}, {"created": 8, "deleted": null}]));
+    let steps: Vec<(u64, &str)> = entity["steps"].as_array().unwrap().iter().map(|s| (s["seq"].as_u64().unwrap(), s["change"].as_str().unwrap())).collect();
+    assert_eq!(steps, [(2, "created"), (7, "deleted"), (8, "created")]);
+    assert_eq!(entity["steps"][2]["value"], json!({"total": 75}));
+    fails_with(&run(&t.cache(), &["entity", &log, "--key", "order-9"]), &["order-9"]);
 }
 
 #[test]
