@@ -656,7 +656,16 @@ impl Source {
                 (s, st)
             }
         };
-        self.replay(base, n, &mut state, &mut Touched::default())?;
+        if n > base + 1 {
+            // The state before `n` is kept on the way: the window asks for
+            // what event `n` changed right after, and stepping back asks
+            // for it too; each would otherwise replay from the checkpoint.
+            self.replay(base, n - 1, &mut state, &mut Touched::default())?;
+            self.cache.borrow_mut().put(n - 1, &state);
+            self.replay(n - 1, n, &mut state, &mut Touched::default())?;
+        } else {
+            self.replay(base, n, &mut state, &mut Touched::default())?;
+        }
         self.cache.borrow_mut().put(n, &state);
         Ok(state)
     }

@@ -373,3 +373,25 @@ fn a_cancelled_build_fails_and_is_not_trusted() {
     assert!(again.report().action.starts_with("rebuilt"), "{}", again.report().action);
     assert_eq!(again.count(), 120_000);
 }
+
+#[test]
+fn the_state_before_a_jump_is_kept_and_is_the_state_before() {
+    let f = fixture();
+    write_lines(&f.log, 0..3000, false);
+    let src = open(&f);
+    let fresh = |n: u64| {
+        let opts = OpenOptions { settings: Settings { checkpoint_spacing: Some(2000), ..Settings::default() }, location: Location::Temp, ..OpenOptions::default() };
+        Source::open(&[f.log.clone()], &opts, &mut |_| {}).unwrap().state(n).unwrap().to_value()
+    };
+    // Jumps as a scrubber makes them, each followed by what the window asks next.
+    for n in [2500, 17, 1999, 2, 1] {
+        let at = src.state(n).unwrap().to_value();
+        let before = src.state(n - 1).unwrap().to_value();
+        assert_eq!(at, fresh(n), "state({n})");
+        assert_eq!(before, fresh(n - 1), "state({}) after state({n})", n - 1);
+        let ops = src.diff(n - 1, n).unwrap();
+        let mut applied = before.clone();
+        hindsight_core::patch::apply_ops(&mut applied, &ops).unwrap();
+        assert_eq!(applied, at, "diff({}, {n})", n - 1);
+    }
+}
