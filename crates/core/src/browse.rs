@@ -147,43 +147,34 @@ impl Source {
         let bins = bins.clamp(1, 4096);
         let conn = self.connection();
         let db_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
-        let (min_ts, max_ts): (Option<i64>, Option<i64>) =
-            conn.query_row("SELECT min(ts), max(ts) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_err)?;
-        let (axis, column, lo, hi) = match (min_ts, max_ts) {
-            (Some(a), Some(b)) => {
+        // The first and last times are kept by the build: no scan for them.
+        let (axis, column, lo, hi) = match self.ts_range()? {
+            Some((a, b)) => {
                 let (lo, hi) = range.unwrap_or((a, b));
                 ("time", "ts", lo, hi.max(lo))
             }
-            _ => {
+            None => {
                 let (lo, hi) = range.unwrap_or((1, self.count() as i64));
                 ("seq", "seq", lo, hi.max(lo))
             }
         };
-        let span = (hi - lo) as i128 + 1;
+        let span = (hi as i128 - lo as i128) + 1;
         let mut out = Histogram { axis, start: lo, end: hi, bins: vec![Bin::default(); bins] };
-        let sql = format!(
-            "SELECT (({column} - ?1) * ?3) / ?4 AS b, coalesce(level, 6), count(*), min(seq) FROM events
-             WHERE {column} BETWEEN ?1 AND ?2 GROUP BY b, coalesce(level, 6)"
-        );
-        // Integer bucket arithmetic in SQLite must not overflow: scale the
-        // span down when ns * bins would exceed i64.
-        let (scale_num, scale_den) = if span.saturating_mul(bins as i128) > i64::MAX as i128 {
-            (1i64, ((span + bins as i128 - 1) / bins as i128).max(1) as i64)
-        } else {
-            (bins as i64, span as i64)
-        };
+        // Binned here rather than by GROUP BY, which sorted every row; rows
+        // come in seq order, so a bin's first row is its first event.
+        let sql = format!("SELECT {column}, coalesce(level, 6), seq FROM events WHERE {column} BETWEEN ?1 AND ?2 AND seq <= ?3");
         let mut stmt = conn.prepare(&sql).map_err(db_err)?;
-        let mut rows = stmt.query([lo, hi, scale_num, scale_den]).map_err(db_err)?;
+        let mut rows = stmt.query([lo, hi, self.count() as i64]).map_err(db_err)?;
         while let Some(r) = rows.next().map_err(db_err)? {
-            let b: i64 = r.get(0).map_err(db_err)?;
+            let v: i64 = r.get(0).map_err(db_err)?;
             let level: i64 = r.get(1).map_err(db_err)?;
-            let n: i64 = r.get(2).map_err(db_err)?;
-            let first: i64 = r.get(3).map_err(db_err)?;
-            let bin = &mut out.bins[(b.max(0) as usize).min(bins - 1)];
-            bin.count += n as u64;
-            bin.levels[level.clamp(0, 6) as usize] += n as u64;
-            if bin.first_seq == 0 || (first as u64) < bin.first_seq {
-                bin.first_seq = first as u64;
+            let seq: i64 = r.get(2).map_err(db_err)?;
+            let b = ((v as i128 - lo as i128) * bins as i128 / span).clamp(0, bins as i128 - 1) as usize;
+            let bin = &mut out.bins[b];
+            bin.count += 1;
+            bin.levels[level.clamp(0, 6) as usize] += 1;
+            if bin.first_seq == 0 {
+                bin.first_seq = seq as u64;
             }
         }
         Ok(out)

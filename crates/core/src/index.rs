@@ -18,7 +18,10 @@
 //! event. A build asked to *share* runs in WAL mode and commits after its
 //! first 1,000 events and then every 50,000, so another connection
 //! (`Index::open_building`) can read what is committed while the rest is
-//! indexed; a build nobody reads runs without a journal.
+//! indexed; a build nobody reads runs without a journal. A complete index
+//! is left in WAL mode, so that the second pass (text and key indexes)
+//! commits beside readers without making them fail, and a grown file is
+//! appended in it.
 //!
 //! Concurrency: planning and building take an exclusive lock on a file
 //! beside the index (`….hsidx.lock`), so two processes opening the same
@@ -414,7 +417,7 @@ impl Index {
         let conn = Connection::open_with_flags(&db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .map_err(sql(&db_path))?;
         conn.execute_batch("PRAGMA cache_size = -16384;").map_err(sql(&db_path))?;
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(sql(&db_path))?;
+        conn.busy_timeout(READ_BUSY_TIMEOUT).map_err(sql(&db_path))?;
         let lock_path = lock_path_of(&db_path, location);
         let mut index = Index::unloaded(conn, located, lock_path, OpenReport { action: "building".into(), ..OpenReport::default() });
         index.load_config().map_err(|_| Error::Query("the index is not readable yet; wait for the first events".into()))?;
@@ -471,10 +474,16 @@ impl Index {
         // Without a reader to share with, no journal at all: a build that dies
         // leaves `complete` unset and is rebuilt. Sharing needs WAL, where a
         // reader sees the last commit while the next one is written.
-        let journal = if share { "WAL" } else { "OFF" };
+        // A grown index keeps its mode (WAL): readers may have it open, and
+        // leaving WAL needs them gone.
+        let journal = match (resume, share) {
+            (Some(_), _) => "",
+            (None, true) => "PRAGMA journal_mode = WAL;",
+            (None, false) => "PRAGMA journal_mode = OFF;",
+        };
         self.conn
             .execute_batch(&format!(
-                "PRAGMA journal_mode = {journal}; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');"
+                "{journal} PRAGMA synchronous = OFF; PRAGMA cache_size = -8192; INSERT OR REPLACE INTO meta VALUES ('complete', '0');"
             ))
             .map_err(sql(&db))?;
         let (from, first_line) = resume.unwrap_or((0, 1));
@@ -671,8 +680,11 @@ impl Index {
                 "INSERT OR REPLACE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
                  INSERT OR REPLACE INTO meta VALUES ('complete', '1');
                  PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; {}",
-                // A reader of the shared build may still be open: stay in WAL.
-                if share { "" } else { "PRAGMA journal_mode = DELETE;" }
+                // A complete index is read in WAL mode: the text indexer then
+                // commits beside readers without ever making them fail with
+                // "database is locked" (a reader of a shared build is
+                // already in it).
+                if share || resume.is_some() { "" } else { "PRAGMA journal_mode = WAL;" }
             ))
             .map_err(sql(&db))?;
         Ok(outcome.parsed)
@@ -1397,10 +1409,17 @@ enum Plan {
     Build(String),
 }
 
+/// How long a read waits for another connection's commit.
+pub(crate) const READ_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 fn open_db(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(sql(path))?;
     conn.execute_batch("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
         .map_err(sql(path))?;
+    // The text indexer commits chunks beside readers (in the app, or another
+    // process on the same files): a read then waits for the commit instead of
+    // failing with "database is locked".
+    conn.busy_timeout(READ_BUSY_TIMEOUT).map_err(sql(path))?;
     Ok(conn)
 }
 
@@ -1423,6 +1442,7 @@ fn plan_reuse(db: &Path, paths: &[PathBuf], fps: &[Fingerprint]) -> Plan {
     let (path, now) = (paths[0].as_path(), &fps[0]);
     let check = || -> rusqlite::Result<Plan> {
         let conn = Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(READ_BUSY_TIMEOUT)?;
         let meta = |k: &str| -> rusqlite::Result<Option<String>> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0)).optional()
         };

@@ -272,6 +272,21 @@ impl Source {
         self.index.conn.query_row(sql, [], |r| r.get(0)).map_err(sql_err(self.db()))
     }
 
+    /// The first and last event times in nanoseconds, as the build keeps
+    /// them (`None` when no event has a time).
+    pub(crate) fn ts_range(&self) -> Result<Option<(i64, i64)>> {
+        let nanos = |which: &str| -> Result<Option<i64>> {
+            let text: Option<String> = self
+                .index
+                .conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [which], |r| r.get(0))
+                .optional()
+                .map_err(sql_err(self.db()))?;
+            Ok(text.and_then(|t| t.split_once(' ')?.0.parse().ok()))
+        };
+        Ok(nanos("first_ts")?.zip(nanos("last_ts")?))
+    }
+
     pub fn summary(&self) -> Result<Summary> {
         // Kept by the build with each commit: no scan of the events.
         let ts = |which: &str| -> Result<Option<String>> {

@@ -28,6 +28,7 @@ const READ_PRAGMAS: &[&str] = &[
 pub fn run(db: &Path, query: &str, row: &mut dyn FnMut(Map<String, Value>) -> bool) -> Result<()> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(db, flags).map_err(|e| Error::index(db, e))?;
+    conn.busy_timeout(crate::index::READ_BUSY_TIMEOUT).map_err(|e| Error::index(db, e))?;
     conn.execute_batch("PRAGMA query_only = 1").map_err(|e| Error::index(db, e))?;
     let refused: Arc<Mutex<Option<String>>> = Arc::default();
     let sink = refused.clone();
