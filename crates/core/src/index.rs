@@ -1121,7 +1121,7 @@ fn detect_config(format: Format, csv: Option<CsvDialect>, sample: &Sample, setti
 }
 
 /// `meta.first_ts`/`last_ts` as "nanos digits".
-fn read_ts_extreme(conn: &Connection, which: &str) -> rusqlite::Result<Option<(i64, i64)>> {
+pub(crate) fn read_ts_extreme(conn: &Connection, which: &str) -> rusqlite::Result<Option<(i64, i64)>> {
     let text: Option<String> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [which], |r| r.get(0)).optional()?;
     Ok(text.and_then(|t| {
         let (n, d) = t.split_once(' ')?;

@@ -272,34 +272,22 @@ impl Source {
         self.index.conn.query_row(sql, [], |r| r.get(0)).map_err(sql_err(self.db()))
     }
 
-    /// The first and last event times in nanoseconds, as the build keeps
-    /// them (`None` when no event has a time).
+    /// The first or last event time (`which`: `first_ts`/`last_ts`) as
+    /// (nanoseconds, fraction digits), kept by the build with each commit.
+    fn ts_extreme(&self, which: &str) -> Result<Option<(i64, i64)>> {
+        crate::index::read_ts_extreme(&self.index.conn, which).map_err(sql_err(self.db()))
+    }
+
+    /// The first and last event times in nanoseconds (`None` when no event
+    /// has a time).
     pub(crate) fn ts_range(&self) -> Result<Option<(i64, i64)>> {
-        let nanos = |which: &str| -> Result<Option<i64>> {
-            let text: Option<String> = self
-                .index
-                .conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [which], |r| r.get(0))
-                .optional()
-                .map_err(sql_err(self.db()))?;
-            Ok(text.and_then(|t| t.split_once(' ')?.0.parse().ok()))
-        };
-        Ok(nanos("first_ts")?.zip(nanos("last_ts")?))
+        Ok(self.ts_extreme("first_ts")?.map(|t| t.0).zip(self.ts_extreme("last_ts")?.map(|t| t.0)))
     }
 
     pub fn summary(&self) -> Result<Summary> {
         // Kept by the build with each commit: no scan of the events.
         let ts = |which: &str| -> Result<Option<String>> {
-            let text: Option<String> = self
-                .index
-                .conn
-                .query_row("SELECT value FROM meta WHERE key = ?1", [which], |r| r.get(0))
-                .optional()
-                .map_err(sql_err(self.db()))?;
-            Ok(text.and_then(|t| {
-                let (n, d) = t.split_once(' ')?;
-                Some(Timestamp::from_nanos(n.parse().ok()?, d.parse::<u8>().ok()?.min(9)).to_rfc3339())
-            }))
+            Ok(self.ts_extreme(which)?.map(|(n, d)| Timestamp::from_nanos(n, d.clamp(0, 9) as u8).to_rfc3339()))
         };
         Ok(Summary {
             format: self.index.config.format_label(),
