@@ -27,11 +27,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Index the files (or reuse their index) and summarise them; then build
-    /// the text index that makes `events --search` fast.
+    /// the second pass: the text index that makes `events --search` fast and
+    /// the index by key that blame and `entity` read.
     Index {
         #[command(flatten)]
         common: Common,
-        /// Skip the text index: searches then read every record.
+        /// Skip the second pass: searches then read every record, and an
+        /// entity's blame scans every event.
         #[arg(long)]
         no_text_index: bool,
     },
