@@ -8,10 +8,12 @@
 //! index left incomplete by a kill — `complete` is set only by the final
 //! commit) is rebuilt from scratch.
 //!
-//! Building is one pass on two threads: the parser thread cuts records,
-//! extracts slots and payloads, runs the reducer and decides where
-//! checkpoints go; the calling thread stores rows in large transactions and
-//! encodes the checkpoints it is handed.
+//! Building is one pass through a pipeline of three threads: the parser
+//! cuts records and extracts slots and payloads (merging several files by
+//! time); the committer numbers events, names types and keys, runs the
+//! reducer and decides where checkpoints go; the calling thread stores rows
+//! in large transactions and encodes the checkpoints it is handed. Three
+//! stages keep two cores busy where two uneven ones left one waiting.
 //!
 //! Counts `info` reports (per type and level, first and last time) are kept
 //! by the writer and stored with each commit, so no question scans every
@@ -34,7 +36,7 @@ use crate::fields::{self, FieldOverrides, Fields};
 use crate::format::{self, Compression, Decoder, Explode, Format, RecordReader};
 use crate::tabular::CsvDialect;
 use crate::reducer::{self, Reducer};
-use crate::replay::{self, Checkpointer, Files, RawReader};
+use crate::replay::{self, CheckpointStore, Checkpointer, Files, RawReader};
 use crate::scan;
 use crate::time::TimeContext;
 use crate::{Error, Result};
@@ -454,9 +456,8 @@ impl Index {
     }
 
     /// Indexes the file from scratch, or from `resume` (offset, line) when
-    /// it grew. One pass, on two threads: the parser thread cuts records and
-    /// extracts slots and payloads; this thread stores rows, runs the
-    /// reducer, and places checkpoints.
+    /// it grew. One pass through three threads (see the module docs): this
+    /// one stores what the parser and the committer hand it.
     fn build(
         &mut self,
         paths: &[PathBuf],
@@ -525,7 +526,6 @@ impl Index {
             start = Continue::load(&self.conn, &db, &self.config, keep as u64, &mut self.open_files()?)?;
         }
         let mut writer = Writer::new(&self.conn, &db, share)?;
-        start.full_bytes = writer.checkpoints.share_full_bytes();
         let (reader, _) = format::open_reader(path)?;
         let mut reader = reader;
         if from > 0 {
@@ -577,12 +577,18 @@ impl Index {
         let store_raw = self.compressed.clone();
         let total_bytes: u64 = fps.iter().map(|f| f.size).sum();
 
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(8);
-        // Emptied batches go back to the parser, so that their memory is
-        // reused rather than allocated on one thread and freed on the other.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(32);
+        // Emptied batches go back to their sender, so that their memory is
+        // reused rather than allocated on one thread and freed on another.
         let (recycle_tx, recycle_rx) = std::sync::mpsc::channel::<Vec<Item>>();
+        let (staged_tx, staged_rx) = std::sync::mpsc::sync_channel::<Vec<Staged>>(8);
+        let (restage_tx, restage_rx) = std::sync::mpsc::channel::<Vec<Staged>>();
+        let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        writer.spare_records = Some(spare_tx);
         let outcome = std::thread::scope(|scope| -> Result<ParseEnd> {
-            let parser = scope.spawn(move || parse_all(paths, inputs, (format, csv), known, settings, cx, store_raw, start, (tx, recycle_rx)));
+            let Continue { names, seq, state } = start;
+            let parser = scope.spawn(move || parse_all(paths, inputs, (format, csv), known, settings, cx, store_raw, names, (staged_tx, restage_rx)));
+            let committer = scope.spawn(move || Committer::new((seq, state), tx, recycle_rx, spare_rx).run(staged_rx, restage_tx));
             let mut last_report = Instant::now();
             let mut reported_usable = 0;
             let mut failure = None;
@@ -624,11 +630,14 @@ impl Index {
                 }
             }
             drop(rx);
-            let end = parser.join().map_err(|_| Error::source(path, "the reader stopped unexpectedly; please report this file"))?;
+            let stopped = || Error::source(path, "the reader stopped unexpectedly; please report this file");
+            let end = parser.join().map_err(|_| stopped())?;
+            let committed = committer.join().map_err(|_| stopped())?;
             if let Some(e) = failure {
                 return Err(e);
             }
             let end = end?;
+            committed?;
             Ok(end)
         })?;
         let events = writer.finish()?;
@@ -729,8 +738,8 @@ impl Index {
 const SAMPLE: usize = 1000;
 const BATCH_ITEMS: usize = 2048;
 
-/// What the parser thread sends: the configuration once (when it was
-/// detected), then records in batches.
+/// What the committer sends the writer: the configuration once (when it
+/// was detected), then records in batches.
 enum Msg {
     Config(Box<Config>),
     Batch(Vec<Item>),
@@ -745,9 +754,8 @@ enum Item {
     Error { file: u32, off: u64, line: u64, message: String },
     Notice { file: u32, line: u64, message: String },
     Mark { seq: u64, message: String },
-    /// The state after `seq` (an O(1) clone) and the members touched since
-    /// the last checkpoint: encoded and stored on the writer's thread.
-    Checkpoint { seq: u64, state: crate::state::State, touched: crate::state::Touched },
+    /// A checkpoint's record, compressed and stored on the writer's thread.
+    Checkpoint(replay::Record),
 }
 
 struct ParseEnd {
@@ -756,13 +764,10 @@ struct ParseEnd {
     safe_line: u64,
 }
 
-/// Where the parser thread continues from when a grown file is resumed.
+/// Where the build continues from when a grown file is resumed.
 #[derive(Default)]
 struct Continue {
-    /// Size of the last full checkpoint, written by the writer's thread.
-    full_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    types: HashMap<String, i64>,
-    keys: HashMap<String, i64>,
+    names: Names,
     seq: u64,
     state: crate::state::State,
 }
@@ -779,7 +784,32 @@ impl Continue {
         let decoder = config.decoder();
         let replayer = replay::Replayer { reducer: &reducer, fields: &config.fields, decoder: &decoder, cx: TimeContext { default_year: config.default_year } };
         replayer.replay(conn, files, at, keep, &mut state, &mut crate::state::Touched::default())?;
-        Ok(Continue { full_bytes: Default::default(), types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))?, seq: keep, state })
+        let names = Names { types: load("types").map_err(sql(db))?, keys: load("keys").map_err(sql(db))? };
+        Ok(Continue { names, seq: keep, state })
+    }
+}
+
+/// The ids of type and key names, given in the order events are numbered.
+#[derive(Default)]
+struct Names {
+    types: HashMap<String, i64>,
+    keys: HashMap<String, i64>,
+}
+
+impl Names {
+    fn intern(map: &mut HashMap<String, i64>, name: &str) -> (i64, Option<String>) {
+        if let Some(id) = map.get(name) {
+            return (*id, None);
+        }
+        let id = map.len() as i64 + 1;
+        map.insert(name.to_string(), id);
+        (id, Some(name.to_string()))
+    }
+
+    /// Names the event's type and key.
+    fn name(&mut self, event: &mut Parsed) {
+        event.ty = event.slots.ty.as_deref().map(|t| Self::intern(&mut self.types, t));
+        event.key = event.slots.key.as_deref().map(|k| Self::intern(&mut self.keys, k));
     }
 }
 
@@ -797,6 +827,9 @@ struct Parsed {
     slots: fields::Slots,
     payload: serde_json::Value,
     raw: Option<Box<[u8]>>,
+    /// Ids of the type and key, given once the event's place is known.
+    ty: NameId,
+    key: NameId,
 }
 
 /// One file being read: its records, the events parsed ahead, and the time
@@ -808,10 +841,20 @@ struct Input<R> {
     done: bool,
 }
 
+/// What the parser hands the committer, in file order.
+enum Staged {
+    /// The configuration, before anything else; `announce` when it was just
+    /// detected (the writer stores it).
+    Config(Box<Config>, bool),
+    /// Something stored as it is (a parse error, a notice).
+    Item(Item),
+    /// An event to number and replay.
+    Event(Parsed),
+}
+
 /// The parser thread: detects the configuration from a sample of the first
-/// file (unless it is `known`), then turns every record into items, merges
-/// several files by time (SPEC §2.4), runs the reducer and decides where
-/// checkpoints go.
+/// file (unless it is `known`), then turns every record into events and
+/// errors and merges several files by time (SPEC §2.4).
 #[allow(clippy::too_many_arguments)]
 fn parse_all<R: std::io::Read>(
     paths: &[PathBuf],
@@ -821,8 +864,8 @@ fn parse_all<R: std::io::Read>(
     settings: &Settings,
     cx: TimeContext,
     store_raw: Vec<bool>,
-    start: Continue,
-    (tx, recycled): (std::sync::mpsc::SyncSender<Msg>, std::sync::mpsc::Receiver<Vec<Item>>),
+    mut names: Names,
+    (tx, recycled): (std::sync::mpsc::SyncSender<Vec<Staged>>, std::sync::mpsc::Receiver<Vec<Staged>>),
 ) -> Result<ParseEnd> {
     let mut parser = RecordParser {
         fields: Fields::default(),
@@ -831,16 +874,7 @@ fn parse_all<R: std::io::Read>(
         cx,
         store_raw,
         ts_noticed: vec![false; readers.len()],
-        batch: Vec::with_capacity(BATCH_ITEMS),
-        tx,
-        recycled,
-        types: start.types,
-        keys: start.keys,
-        seq: start.seq,
-        state: start.state,
-        reducer: Reducer::MergePatch,
-        checkpoints: Checkpointer::new(replay::MIN_SPACING),
-        full_bytes: start.full_bytes,
+        out: Batcher::new(tx, recycled, |batch| batch),
     };
     let mut inputs: Vec<Input<R>> =
         readers.into_iter().map(|records| Input { records, ahead: Default::default(), last_ts: None, done: false }).collect();
@@ -850,7 +884,10 @@ fn parse_all<R: std::io::Read>(
         move |e| Error::io(&path, e)
     };
     match known {
-        Some(c) => parser.configure(&c)?,
+        Some(c) => {
+            parser.configure(&c)?;
+            parser.stage(Staged::Config(Box::new(c), false));
+        }
         None => {
             let mut held: Sample = Vec::new();
             while held.len() < SAMPLE {
@@ -890,18 +927,15 @@ fn parse_all<R: std::io::Read>(
             .min_by_key(|&(ts, i)| (ts.unwrap_or(i64::MIN), i));
         let Some((_, i)) = next else { break };
         let input = &mut inputs[i];
-        let Some(event) = input.ahead.pop_front() else { break };
+        let Some(mut event) = input.ahead.pop_front() else { break };
         if let Some(ts) = event.slots.ts {
             input.last_ts = Some(ts.nanos);
         }
-        open = parser.commit(event);
+        names.name(&mut event);
+        open = parser.stage(Staged::Event(event));
     }
     if open {
-        if parser.seq > 0 && parser.checkpoints.pending() {
-            let touched = parser.checkpoints.take_touched();
-            parser.push(Item::Checkpoint { seq: parser.seq, state: parser.state.clone(), touched });
-        }
-        parser.flush();
+        parser.out.flush();
     }
     let first = &inputs[0].records;
     Ok(ParseEnd { parsed, safe_offset: first.safe_offset, safe_line: first.safe_line })
@@ -915,6 +949,42 @@ fn decode_utf8(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
     }
 }
 
+/// Things sent down a channel to the next stage in batches (wrapped in the
+/// channel's message by `wrap`); emptied batches come back for reuse.
+struct Batcher<T, M> {
+    batch: Vec<T>,
+    tx: std::sync::mpsc::SyncSender<M>,
+    recycled: std::sync::mpsc::Receiver<Vec<T>>,
+    wrap: fn(Vec<T>) -> M,
+}
+
+impl<T, M> Batcher<T, M> {
+    fn new(tx: std::sync::mpsc::SyncSender<M>, recycled: std::sync::mpsc::Receiver<Vec<T>>, wrap: fn(Vec<T>) -> M) -> Self {
+        Batcher { batch: Vec::with_capacity(BATCH_ITEMS), tx, recycled, wrap }
+    }
+
+    /// Returns false when the next stage has gone.
+    fn push(&mut self, one: T) -> bool {
+        self.batch.push(one);
+        if self.batch.len() >= BATCH_ITEMS {
+            return self.flush();
+        }
+        true
+    }
+
+    /// Sends what is batched, if anything; false when the next stage has gone.
+    fn flush(&mut self) -> bool {
+        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ITEMS));
+        let batch = std::mem::replace(&mut self.batch, fresh);
+        batch.is_empty() || self.tx.send((self.wrap)(batch)).is_ok()
+    }
+
+    /// Sends `message` at once, after what is batched.
+    fn send_now(&mut self, message: M) -> bool {
+        self.flush() && self.tx.send(message).is_ok()
+    }
+}
+
 struct RecordParser {
     fields: Fields,
     decoder: Decoder,
@@ -923,16 +993,7 @@ struct RecordParser {
     /// Per file.
     store_raw: Vec<bool>,
     ts_noticed: Vec<bool>,
-    batch: Vec<Item>,
-    tx: std::sync::mpsc::SyncSender<Msg>,
-    recycled: std::sync::mpsc::Receiver<Vec<Item>>,
-    types: HashMap<String, i64>,
-    keys: HashMap<String, i64>,
-    seq: u64,
-    state: crate::state::State,
-    reducer: Reducer,
-    checkpoints: Checkpointer,
-    full_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    out: Batcher<Staged, Vec<Staged>>,
 }
 
 impl RecordParser {
@@ -940,9 +1001,8 @@ impl RecordParser {
         self.fields = config.fields.clone();
         self.decoder = config.decoder();
         self.explode = config.explode;
-        self.reducer = Reducer::parse(&config.reducer)?;
-        self.checkpoints = Checkpointer::new(config.checkpoint_spacing);
-        self.checkpoints.follow_full_bytes(self.full_bytes.clone());
+        // Checked here so that a bad expression stops the build at once.
+        Reducer::parse(&config.reducer)?;
         Ok(())
     }
 
@@ -952,33 +1012,18 @@ impl RecordParser {
     fn start(&mut self, format: Format, csv: Option<CsvDialect>, settings: &Settings, sample: Sample, ahead: &mut std::collections::VecDeque<Parsed>) -> Result<bool> {
         let config = detect_config(format, csv, &sample, settings, self.cx.default_year);
         self.configure(&config)?;
-        if self.tx.send(Msg::Config(Box::new(config))).is_err() {
+        if !self.stage(Staged::Config(Box::new(config), true)) {
             return Ok(false);
         }
         Ok(sample.iter().all(|(off, line, text, len, lossy, err)| self.record(0, *off, *line, text, *len, *lossy, *err, ahead)))
     }
 
+    fn stage(&mut self, staged: Staged) -> bool {
+        self.out.push(staged)
+    }
+
     fn push(&mut self, item: Item) -> bool {
-        self.batch.push(item);
-        if self.batch.len() >= BATCH_ITEMS {
-            return self.flush();
-        }
-        true
-    }
-
-    fn flush(&mut self) -> bool {
-        let fresh = self.recycled.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ITEMS));
-        let batch = std::mem::replace(&mut self.batch, fresh);
-        batch.is_empty() || self.tx.send(Msg::Batch(batch)).is_ok()
-    }
-
-    fn intern(map: &mut HashMap<String, i64>, name: &str) -> (i64, Option<String>) {
-        if let Some(id) = map.get(name) {
-            return (*id, None);
-        }
-        let id = map.len() as i64 + 1;
-        map.insert(name.to_string(), id);
-        (id, Some(name.to_string()))
+        self.stage(Staged::Item(item))
     }
 
     /// One record as the reader cut it: decoded to JSON, split into its
@@ -1007,7 +1052,6 @@ impl RecordParser {
         let raw = self.store_raw.get(file as usize).copied().unwrap_or(false).then(|| text.as_bytes().into());
         self.parse_event(file, off, line, &json, len, lossy, raw, ahead)
     }
-
     /// One event's slots and payload from its JSON record text.
     #[allow(clippy::too_many_arguments)]
     fn parse_event(&mut self, file: u32, off: u64, line: u64, text: &str, len: usize, lossy: bool, raw: Option<Box<[u8]>>, ahead: &mut std::collections::VecDeque<Parsed>) -> bool {
@@ -1032,17 +1076,77 @@ impl RecordParser {
                 return false;
             }
         }
-        ahead.push_back(Parsed { file, off, line, len, lossy, slots, payload, raw });
+        ahead.push_back(Parsed { file, off, line, len, lossy, slots, payload, raw, ty: None, key: None });
         true
+    }
+}
+
+/// The committer thread: numbers events, runs the reducer and decides
+/// where checkpoints go.
+struct Committer {
+    seq: u64,
+    state: crate::state::State,
+    reducer: Reducer,
+    checkpoints: Checkpointer,
+    /// Record buffers the writer gave back.
+    spare: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
+    out: Batcher<Item, Msg>,
+}
+
+impl Committer {
+    fn new((seq, state): (u64, crate::state::State), tx: std::sync::mpsc::SyncSender<Msg>, recycled: std::sync::mpsc::Receiver<Vec<Item>>, spare: std::sync::mpsc::Receiver<Vec<u8>>) -> Committer {
+        Committer {
+            seq,
+            state,
+            reducer: Reducer::MergePatch,
+            checkpoints: Checkpointer::new(replay::MIN_SPACING),
+            spare: Some(spare),
+            out: Batcher::new(tx, recycled, Msg::Batch),
+        }
+    }
+
+    /// Takes what the parser staged until it stops or the writer goes;
+    /// emptied batches go back to the parser.
+    fn run(mut self, staged: std::sync::mpsc::Receiver<Vec<Staged>>, restage: std::sync::mpsc::Sender<Vec<Staged>>) -> Result<()> {
+        for mut batch in staged.iter() {
+            for one in batch.drain(..) {
+                let open = match one {
+                    Staged::Config(config, announce) => {
+                        self.reducer = Reducer::parse(&config.reducer)?;
+                        self.checkpoints = Checkpointer::new(config.checkpoint_spacing);
+                        if let Some(spare) = self.spare.take() {
+                            self.checkpoints.reuse_buffers(spare);
+                        }
+                        !announce || self.out.send_now(Msg::Config(config))
+                    }
+                    Staged::Item(item) => self.push(item),
+                    Staged::Event(event) => self.commit(event),
+                };
+                if !open {
+                    return Ok(());
+                }
+            }
+            let _ = restage.send(batch);
+        }
+        if self.seq > 0 && self.checkpoints.pending() {
+            let record = self.checkpoints.record(self.seq, &self.state);
+            self.push(Item::Checkpoint(record));
+        }
+        self.out.flush();
+        // Freeing every member takes a while; the build need not wait for it.
+        crate::state::drop_later(std::mem::take(&mut self.state));
+        Ok(())
+    }
+
+    fn push(&mut self, item: Item) -> bool {
+        self.out.push(item)
     }
 
     /// Numbers the next event, stores it, and runs the reducer.
     fn commit(&mut self, event: Parsed) -> bool {
-        let Parsed { file, off, line, len, lossy, slots, payload, raw } = event;
+        let Parsed { file, off, line, len, lossy, slots, payload, raw, ty, key } = event;
         self.seq += 1;
         let seq = self.seq;
-        let ty = slots.ty.as_deref().map(|t| Self::intern(&mut self.types, t));
-        let key = slots.key.as_deref().map(|k| Self::intern(&mut self.keys, k));
         let flags = replay::pack_flags(slots.ts.map_or(0, |t| t.frac_digits), lossy);
         let event = Item::Event { seq, file, off, line, len, flags, ts: slots.ts.map(|t| t.nanos), ty, key, level: slots.level.map(|l| l.code()), raw };
         if !self.push(event) {
@@ -1055,8 +1159,8 @@ impl RecordParser {
             }
         }
         if self.checkpoints.due(replay::event_cost(len)) {
-            let touched = self.checkpoints.take_touched();
-            return self.push(Item::Checkpoint { seq, state: self.state.clone(), touched });
+            let record = self.checkpoints.record(seq, &self.state);
+            return self.push(Item::Checkpoint(record));
         }
         true
     }
@@ -1241,7 +1345,9 @@ struct Writer<'c> {
     /// Events 1..=committed are committed.
     committed: u64,
     stats: Stats,
-    checkpoints: Checkpointer,
+    checkpoints: CheckpointStore,
+    /// Where stored record buffers go back to the committer.
+    spare_records: Option<std::sync::mpsc::Sender<Vec<u8>>>,
 }
 
 const BATCH: u32 = 50_000;
@@ -1281,7 +1387,8 @@ impl<'c> Writer<'c> {
             commit_after: if share { FIRST_COMMIT } else { BATCH },
             committed: 0,
             stats,
-            checkpoints: Checkpointer::new(replay::MIN_SPACING),
+            checkpoints: CheckpointStore::default(),
+            spare_records: None,
         })
     }
 
@@ -1330,9 +1437,11 @@ impl<'c> Writer<'c> {
                     .and_then(|mut s| s.execute(params![seq as i64, message]))
                     .map_err(sql(db))?;
             }
-            Item::Checkpoint { seq, state, touched } => {
-                self.checkpoints.encode_touched(seq, &state, touched).store(self.conn).map_err(sql(db))?;
-                crate::state::drop_later(state);
+            Item::Checkpoint(record) => {
+                self.checkpoints.store(self.conn, &record).map_err(sql(db))?;
+                if let Some(spare) = &self.spare_records {
+                    let _ = spare.send(record.json);
+                }
             }
         }
         Ok(())

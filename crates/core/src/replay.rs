@@ -336,7 +336,10 @@ pub const MIN_SPACING: u64 = 3 << 20;
 /// A delta chain longer than this gets a new full checkpoint.
 const MAX_CHAIN: u32 = 24;
 
-/// Decides where checkpoints go while replaying forward, and writes them.
+/// Decides where checkpoints go while replaying forward, and writes their
+/// records. It works on the live state, so that a checkpoint never shares
+/// members with it: a shared member would be copied whole by the next event
+/// that touches it, which on a build is most members every interval.
 pub struct Checkpointer {
     min_spacing: u64,
     cost_since: u64,
@@ -344,39 +347,22 @@ pub struct Checkpointer {
     chain_len: u32,
     chain_bytes: u64,
     full_bytes: u64,
-    pub written: u64,
-    pub stored_bytes: u64,
-    /// Seq of the last checkpoint written, if any.
-    pub last_seq: Option<u64>,
-    shared_full_bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// Kept across checkpoints: a fresh compression context and text buffer
-    /// for each one cost as much as the compression itself (new memory is
-    /// zeroed by the kernel on first touch).
-    compressor: Option<zstd::bulk::Compressor<'static>>,
-    json: Vec<u8>,
+    /// Record buffers the store gave back, reused: fresh memory is zeroed by
+    /// the kernel on first touch, which costs as much as writing the record.
+    spare: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
+    /// Where member texts are written before they are cached.
+    scratch: Vec<u8>,
+    last_delta_bytes: usize,
 }
-
-/// zstd's fast levels: checkpoints are written once per build and read at
-/// random, so compression speed matters more than the last few percent of
-/// size (decompression is as fast as at level 1).
-const CHECKPOINT_LEVEL: i32 = -3;
 
 impl Checkpointer {
     pub fn new(min_spacing: u64) -> Checkpointer {
-        Checkpointer {
-            min_spacing,
-            cost_since: 0,
-            touched: Touched::default(),
-            chain_len: 0,
-            chain_bytes: 0,
-            full_bytes: 0,
-            written: 0,
-            stored_bytes: 0,
-            last_seq: None,
-            shared_full_bytes: Default::default(),
-            compressor: None,
-            json: Vec::new(),
-        }
+        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, spare: None, scratch: Vec::new(), last_delta_bytes: 0 }
+    }
+
+    /// Reuses the buffers of stored records sent back on `spare`.
+    pub fn reuse_buffers(&mut self, spare: std::sync::mpsc::Receiver<Vec<u8>>) {
+        self.spare = Some(spare);
     }
 
     /// Whether events were replayed since the last checkpoint.
@@ -388,64 +374,33 @@ impl Checkpointer {
         &mut self.touched
     }
 
-    /// Call after each event; returns an encoded checkpoint once replay from
+    /// Adds an event's cost; true when a checkpoint is due: once replay from
     /// the last one would cost more than loading a new one. The spacing grows
     /// with the state's size so that checkpoints stay a small part of the index.
-    pub fn after_event(&mut self, seq: u64, cost: u64, state: &State) -> Option<Encoded> {
-        self.due(cost).then(|| self.encode(seq, state))
-    }
-
-    /// Adds an event's cost; true when a checkpoint is due.
     pub fn due(&mut self, cost: u64) -> bool {
         self.cost_since += cost;
-        let full = self.full_bytes.max(self.shared_full_bytes.load(std::sync::atomic::Ordering::Relaxed));
-        self.cost_since >= self.min_spacing.max(full / 3)
+        self.cost_since >= self.min_spacing.max(self.full_bytes / 3)
     }
 
-    /// Takes what was touched since the last checkpoint, for encoding
-    /// elsewhere (see [`Checkpointer::encode_touched`]).
-    pub fn take_touched(&mut self) -> Touched {
-        self.cost_since = 0;
-        // The next interval touches about as many members: sized up front,
-        // the set does not grow (and rehash into fresh memory) again.
-        let expected = match &self.touched {
-            Touched::Keys(set) => set.len(),
-            Touched::All => 0,
-        };
-        let fresh = Touched::Keys(rustc_hash::FxHashSet::with_capacity_and_hasher(expected, Default::default()));
-        std::mem::replace(&mut self.touched, fresh)
-    }
-
-    /// Shares the size of the last full checkpoint with a checkpointer on
-    /// another thread that only decides when checkpoints are due.
-    pub fn share_full_bytes(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
-        self.shared_full_bytes.clone()
-    }
-
-    pub fn follow_full_bytes(&mut self, shared: std::sync::Arc<std::sync::atomic::AtomicU64>) {
-        self.shared_full_bytes = shared;
-    }
-
-    /// Encodes a checkpoint with the touched set taken on another thread.
-    pub fn encode_touched(&mut self, seq: u64, state: &State, touched: Touched) -> Encoded {
-        self.touched = touched;
-        self.encode(seq, state)
-    }
-
-    /// Encodes a checkpoint of `state` after event `seq`: a delta of the
+    /// The checkpoint record of `state` after event `seq`: a delta of the
     /// members touched since the last one when that is cheap, else full.
-    pub fn encode(&mut self, seq: u64, state: &State) -> Encoded {
+    /// Member texts are cached in the state, so a member is written as JSON
+    /// once per change however many checkpoints hold it.
+    pub fn record(&mut self, seq: u64, state: &State) -> Record {
         let delta_ok = self.full_bytes > 0 && self.chain_len < MAX_CHAIN && self.chain_bytes < self.full_bytes;
-        let mut json = std::mem::take(&mut self.json);
+        let mut json = self.spare.as_ref().and_then(|s| s.try_recv().ok()).unwrap_or_default();
         json.clear();
-        let kind = match (&self.touched, state, delta_ok) {
+        let touched = std::mem::take(&mut self.touched);
+        let kind = match (&touched, state, delta_ok) {
             (Touched::Keys(keys), State::Object(members), true) => {
+                // Sized once rather than doubled (a copy into fresh memory).
+                json.reserve(self.last_delta_bytes + self.last_delta_bytes / 4);
                 for k in keys {
                     match members.get(&**k) {
                         Some(v) => {
                             json.push(1);
                             put_str(&mut json, k);
-                            put_str(&mut json, v.text());
+                            put_str(&mut json, v.text_via(&mut self.scratch));
                         }
                         None => {
                             json.push(0);
@@ -456,9 +411,10 @@ impl Checkpointer {
                 DELTA
             }
             (_, State::Object(members), _) => {
+                json.reserve(self.full_bytes as usize + self.full_bytes as usize / 4);
                 for (k, v) in members {
                     put_str(&mut json, k);
-                    put_str(&mut json, v.text());
+                    put_str(&mut json, v.text_via(&mut self.scratch));
                 }
                 FULL
             }
@@ -467,40 +423,57 @@ impl Checkpointer {
                 FULL_VALUE
             }
         };
-        let compressor = self.compressor.get_or_insert_with(|| {
-            zstd::bulk::Compressor::new(CHECKPOINT_LEVEL).unwrap_or_else(|_| zstd::bulk::Compressor::default())
-        });
-        let blob = compressor.compress(&json).unwrap_or_default();
         if kind != DELTA {
             self.full_bytes = json.len() as u64;
-            self.shared_full_bytes.store(self.full_bytes, std::sync::atomic::Ordering::Relaxed);
             self.chain_len = 0;
             self.chain_bytes = 0;
         } else {
             self.chain_len += 1;
             self.chain_bytes += json.len() as u64;
+            self.last_delta_bytes = json.len();
         }
-        self.written += 1;
-        self.stored_bytes += blob.len() as u64;
-        self.last_seq = Some(seq);
         self.cost_since = 0;
-        self.touched = Touched::default();
-        self.json = json;
-        Encoded { seq, kind, blob }
+        // The next interval touches about as many members: sized up front,
+        // the set does not grow (and rehash into fresh memory) again.
+        if let Touched::Keys(set) = &touched {
+            self.touched = Touched::Keys(rustc_hash::FxHashSet::with_capacity_and_hasher(set.len(), Default::default()));
+        }
+        Record { seq, kind, json }
     }
 }
 
-/// A checkpoint ready to be stored.
-pub struct Encoded {
+/// A checkpoint's record, not yet compressed.
+pub struct Record {
     pub seq: u64,
     pub kind: i64,
-    pub blob: Vec<u8>,
+    pub json: Vec<u8>,
 }
 
-impl Encoded {
-    pub fn store(&self, conn: &Connection) -> rusqlite::Result<()> {
+/// zstd's fast levels: checkpoints are written once per build and read at
+/// random, so compression speed matters more than the last few percent of
+/// size (decompression is as fast as at level 1).
+const CHECKPOINT_LEVEL: i32 = -3;
+
+/// Compresses and stores checkpoint records.
+#[derive(Default)]
+pub struct CheckpointStore {
+    /// Kept across checkpoints: a fresh compression context for each one
+    /// costs as much as the compression itself.
+    compressor: Option<zstd::bulk::Compressor<'static>>,
+    blob: Vec<u8>,
+}
+
+impl CheckpointStore {
+    pub fn store(&mut self, conn: &Connection, record: &Record) -> rusqlite::Result<()> {
+        let compressor = self.compressor.get_or_insert_with(|| {
+            zstd::bulk::Compressor::new(CHECKPOINT_LEVEL).unwrap_or_else(|_| zstd::bulk::Compressor::default())
+        });
+        self.blob.clear();
+        self.blob.reserve(zstd::zstd_safe::compress_bound(record.json.len()));
+        // A checkpoint left out would break the chain of deltas after it.
+        compressor.compress_to_buffer(&record.json, &mut self.blob).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         conn.prepare_cached("INSERT OR REPLACE INTO checkpoints(seq, kind, data) VALUES (?1, ?2, ?3)")?
-            .execute(params![self.seq as i64, self.kind, self.blob])?;
+            .execute(params![record.seq as i64, record.kind, self.blob])?;
         Ok(())
     }
 }

@@ -99,6 +99,22 @@ impl Member {
             })
     }
 
+    /// The JSON text of the value, written through `scratch` when it is not
+    /// cached yet (one allocation of the exact size, instead of a string
+    /// grown while writing).
+    pub fn text_via(&self, scratch: &mut Vec<u8>) -> &str {
+        if let Some(text) = self.text.get() {
+            return text;
+        }
+        scratch.clear();
+        let v = self.value.get().unwrap_or(&Value::Null);
+        let text: Box<str> = match serde_json::to_writer(&mut *scratch, v).ok().and_then(|_| std::str::from_utf8(scratch).ok()) {
+            Some(text) => text.into(),
+            None => "null".into(),
+        };
+        self.text.get_or_init(|| text)
+    }
+
     /// Whether both hold the same JSON text (cheap; false means "maybe not").
     pub fn same_text(&self, other: &Member) -> bool {
         matches!((self.text.get(), other.text.get()), (Some(a), Some(b)) if a == b)
@@ -112,6 +128,11 @@ impl Member {
 /// A mutable handle on a member's value, parsing it if needed and copying it
 /// first if another state shares it.
 pub fn member_mut(m: &mut Arc<Member>) -> &mut Value {
+    if Arc::get_mut(m).is_none() {
+        // Only the value is copied: the text a checkpoint cached would be
+        // dropped by the change at once.
+        *m = Arc::new(Member::from(m.value().clone()));
+    }
     Arc::make_mut(m).value_mut()
 }
 
