@@ -1129,7 +1129,7 @@ impl Committer {
             let _ = restage.send(batch);
         }
         if self.seq > 0 && self.checkpoints.pending() {
-            let record = self.checkpoints.record(self.seq, &self.state);
+            let record = self.checkpoints.record(self.seq, &mut self.state);
             self.push(Item::Checkpoint(record));
         }
         self.out.flush();
@@ -1159,7 +1159,7 @@ impl Committer {
             }
         }
         if self.checkpoints.due(replay::event_cost(len)) {
-            let record = self.checkpoints.record(seq, &self.state);
+            let record = self.checkpoints.record(seq, &mut self.state);
             return self.push(Item::Checkpoint(record));
         }
         true

@@ -353,11 +353,13 @@ pub struct Checkpointer {
     /// Where member texts are written before they are cached.
     scratch: Vec<u8>,
     last_delta_bytes: usize,
+    /// The members touched in the interval before the last checkpoint.
+    warm: Touched,
 }
 
 impl Checkpointer {
     pub fn new(min_spacing: u64) -> Checkpointer {
-        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, spare: None, scratch: Vec::new(), last_delta_bytes: 0 }
+        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, spare: None, scratch: Vec::new(), last_delta_bytes: 0, warm: Touched::default() }
     }
 
     /// Reuses the buffers of stored records sent back on `spare`.
@@ -385,13 +387,16 @@ impl Checkpointer {
     /// The checkpoint record of `state` after event `seq`: a delta of the
     /// members touched since the last one when that is cheap, else full.
     /// Member texts are cached in the state, so a member is written as JSON
-    /// once per change however many checkpoints hold it.
-    pub fn record(&mut self, seq: u64, state: &State) -> Record {
+    /// once per change however many checkpoints hold it; members touched in
+    /// the interval before but not in this one keep only their text (most
+    /// entities of a long log are done with: parsed, they would hold most of
+    /// the build's memory).
+    pub fn record(&mut self, seq: u64, state: &mut State) -> Record {
         let delta_ok = self.full_bytes > 0 && self.chain_len < MAX_CHAIN && self.chain_bytes < self.full_bytes;
         let mut json = self.spare.as_ref().and_then(|s| s.try_recv().ok()).unwrap_or_default();
         json.clear();
         let touched = std::mem::take(&mut self.touched);
-        let kind = match (&touched, state, delta_ok) {
+        let kind = match (&touched, &*state, delta_ok) {
             (Touched::Keys(keys), State::Object(members), true) => {
                 // Sized once rather than doubled (a copy into fresh memory).
                 json.reserve(self.last_delta_bytes + self.last_delta_bytes / 4);
@@ -433,11 +438,26 @@ impl Checkpointer {
             self.last_delta_bytes = json.len();
         }
         self.cost_since = 0;
+        if let (Touched::Keys(warm), Touched::Keys(now), State::Object(members)) = (&self.warm, &touched, &mut *state) {
+            for key in warm.iter().filter(|k| !now.contains(*k)) {
+                if let Some(member) = members.get_mut(&**key).and_then(Arc::get_mut) {
+                    member.cool();
+                }
+            }
+        }
         // The next interval touches about as many members: sized up front,
         // the set does not grow (and rehash into fresh memory) again.
-        if let Touched::Keys(set) = &touched {
-            self.touched = Touched::Keys(rustc_hash::FxHashSet::with_capacity_and_hasher(set.len(), Default::default()));
+        let mut next = match &touched {
+            Touched::Keys(set) => Touched::Keys(rustc_hash::FxHashSet::with_capacity_and_hasher(set.len(), Default::default())),
+            Touched::All => Touched::default(),
+        };
+        // Last interval's set is emptied and reused for the next one.
+        std::mem::swap(&mut next, &mut self.warm);
+        self.warm = touched;
+        if let Touched::Keys(set) = &mut next {
+            set.clear();
         }
+        self.touched = next;
         Record { seq, kind, json }
     }
 }
