@@ -350,6 +350,7 @@ pub struct Checkpointer {
     /// Record buffers the store gave back, reused: fresh memory is zeroed by
     /// the kernel on first touch, which costs as much as writing the record.
     spare: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
+    pool: Vec<Vec<u8>>,
     /// Where member texts are written before they are cached.
     scratch: Vec<u8>,
     last_delta_bytes: usize,
@@ -359,7 +360,23 @@ pub struct Checkpointer {
 
 impl Checkpointer {
     pub fn new(min_spacing: u64) -> Checkpointer {
-        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, spare: None, scratch: Vec::new(), last_delta_bytes: 0, warm: Touched::default() }
+        Checkpointer { min_spacing, cost_since: 0, touched: Touched::default(), chain_len: 0, chain_bytes: 0, full_bytes: 0, spare: None, pool: Vec::new(), scratch: Vec::new(), last_delta_bytes: 0, warm: Touched::default() }
+    }
+
+    /// The largest buffer given back, emptied: a record grown into a smaller
+    /// one would be copied into fresh memory.
+    fn buffer(&mut self) -> Vec<u8> {
+        if let Some(spare) = &self.spare {
+            self.pool.extend(spare.try_iter());
+        }
+        self.pool.sort_by_key(Vec::capacity);
+        // Two or three are in flight at a time; more are memory for nothing.
+        if self.pool.len() > 3 {
+            self.pool.drain(..self.pool.len() - 3);
+        }
+        let mut json = self.pool.pop().unwrap_or_default();
+        json.clear();
+        json
     }
 
     /// Reuses the buffers of stored records sent back on `spare`.
@@ -393,8 +410,7 @@ impl Checkpointer {
     /// the build's memory).
     pub fn record(&mut self, seq: u64, state: &mut State) -> Record {
         let delta_ok = self.full_bytes > 0 && self.chain_len < MAX_CHAIN && self.chain_bytes < self.full_bytes;
-        let mut json = self.spare.as_ref().and_then(|s| s.try_recv().ok()).unwrap_or_default();
-        json.clear();
+        let mut json = self.buffer();
         let touched = std::mem::take(&mut self.touched);
         let kind = match (&touched, &*state, delta_ok) {
             (Touched::Keys(keys), State::Object(members), true) => {
