@@ -455,11 +455,13 @@ impl Checkpointer {
         }
         self.cost_since = 0;
         if let (Touched::Keys(warm), Touched::Keys(now), State::Object(members)) = (&self.warm, &touched, &mut *state) {
-            for key in warm.iter().filter(|k| !now.contains(*k)) {
-                if let Some(member) = members.get_mut(&**key).and_then(Arc::get_mut) {
-                    member.cool();
-                }
-            }
+            let cooled: Vec<Value> = warm
+                .iter()
+                .filter(|k| !now.contains(*k))
+                .filter_map(|key| members.get_mut(&**key).and_then(Arc::get_mut).and_then(Member::cool))
+                .collect();
+            // Freed on another thread: this one has the next events to replay.
+            crate::state::drop_later(cooled);
         }
         // The next interval touches about as many members: sized up front,
         // the set does not grow (and rehash into fresh memory) again.

@@ -118,10 +118,10 @@ impl Member {
     /// Keeps only the JSON text, when there is one: a member nothing
     /// changed for a while costs a tenth of the memory as text, and is
     /// parsed again if something changes it.
-    pub fn cool(&mut self) {
-        if self.text.get().is_some() {
-            self.value = OnceLock::new();
-        }
+    /// Returns the value it let go of.
+    pub fn cool(&mut self) -> Option<Value> {
+        self.text.get()?;
+        self.value.take()
     }
 
     /// Whether both hold the same JSON text (cheap; false means "maybe not").
@@ -275,20 +275,21 @@ impl Write for CountingWriter {
     }
 }
 
-/// Drops a state on a background thread. Freeing a large state that shares
-/// nothing with others walks every member; a cache evicting one should not
-/// make the caller wait for that.
-pub fn drop_later(state: State) {
+/// Drops a state (or anything else) on a background thread. Freeing a large
+/// state that shares nothing with others walks every member; a cache
+/// evicting one should not make the caller wait for that.
+pub fn drop_later<T: Send + 'static>(state: T) {
     use std::sync::mpsc::{channel, Sender};
     use std::sync::{Mutex, OnceLock};
-    static DROPPER: OnceLock<Option<Mutex<Sender<State>>>> = OnceLock::new();
+    type Garbage = Box<dyn Send>;
+    static DROPPER: OnceLock<Option<Mutex<Sender<Garbage>>>> = OnceLock::new();
     let sender = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<State>();
+        let (tx, rx) = channel::<Garbage>();
         let spawned = std::thread::Builder::new().name("hindsight-drop".into()).spawn(move || rx.into_iter().for_each(drop));
         spawned.ok().map(|_| Mutex::new(tx))
     });
     if let Some(Ok(tx)) = sender.as_ref().map(Mutex::lock) {
-        let _ = tx.send(state);
+        let _ = tx.send(Box::new(state));
     }
 }
 
