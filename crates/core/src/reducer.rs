@@ -7,7 +7,7 @@
 
 use crate::jq::{Budget, JqProgram};
 use crate::patch;
-use crate::state::{member_mut, Member, State, Touched};
+use crate::state::{member_mut, Member, Name, State, Touched};
 use crate::time::{Level, Timestamp};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -108,9 +108,9 @@ pub fn apply(reducer: &Reducer, state: &mut State, ev: EventView<'_>, touched: &
                 touched.key(key);
                 let members = state.members_mut();
                 if ev.ty.is_some_and(is_deletion) {
-                    members.remove(key);
+                    members.remove(&Name(key));
                 } else {
-                    match members.get_mut(key) {
+                    match members.get_mut(&Name(key)) {
                         Some(entry) => patch::merge_patch_owned(member_mut(entry), ev.payload),
                         None => {
                             let mut fresh = Value::Object(Map::new());

@@ -11,7 +11,7 @@ use crate::fields::{Fields, Slots};
 use crate::format::Decoder;
 use crate::reducer::{self, EventView, Reducer};
 use crate::scan;
-use crate::state::{Member, State, Touched};
+use crate::state::{Member, Name, State, Touched};
 use crate::time::{Level, TimeContext, Timestamp};
 use crate::{Error, Result};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -417,7 +417,7 @@ impl Checkpointer {
                 // Sized once rather than doubled (a copy into fresh memory).
                 json.reserve(self.last_delta_bytes + self.last_delta_bytes / 4);
                 for k in keys {
-                    match members.get(&**k) {
+                    match members.get(&Name(k)) {
                         Some(v) => {
                             json.push(1);
                             put_str(&mut json, k);
@@ -458,7 +458,7 @@ impl Checkpointer {
             let cooled: Vec<Value> = warm
                 .iter()
                 .filter(|k| !now.contains(*k))
-                .filter_map(|key| members.get_mut(&**key).and_then(Arc::get_mut).and_then(Member::cool))
+                .filter_map(|key| members.get_mut(&Name(key)).and_then(Arc::get_mut).and_then(Member::cool))
                 .collect();
             // Freed on another thread: this one has the next events to replay.
             crate::state::drop_later(cooled);

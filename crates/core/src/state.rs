@@ -27,6 +27,43 @@ pub enum State {
 /// The members of an object state.
 pub type Members = imbl::OrdMap<Arc<str>, Arc<Member>>;
 
+/// A member name to look up in [`Members`]: compared eight bytes at a time
+/// in line instead of through a `memcmp` call per step of the search, which
+/// was the replay's largest single cost with hundreds of thousands of members
+/// (a search compares the name some twenty times). Same order as `str`.
+#[derive(Debug, Clone, Copy)]
+pub struct Name<'a>(pub &'a str);
+
+impl equivalent::Equivalent<Arc<str>> for Name<'_> {
+    fn equivalent(&self, key: &Arc<str>) -> bool {
+        self.0 == &**key
+    }
+}
+
+impl equivalent::Comparable<Arc<str>> for Name<'_> {
+    fn compare(&self, key: &Arc<str>) -> std::cmp::Ordering {
+        compare_bytes(self.0.as_bytes(), key.as_bytes())
+    }
+}
+
+/// Lexicographic order of byte strings (as `<[u8]>::cmp`), in line.
+#[inline]
+pub fn compare_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a, b);
+    while let (Some((wx, rx)), Some((wy, ry))) = (x.split_first_chunk::<8>(), y.split_first_chunk::<8>()) {
+        if wx != wy {
+            return u64::from_be_bytes(*wx).cmp(&u64::from_be_bytes(*wy));
+        }
+        (x, y) = (rx, ry);
+    }
+    for (bx, by) in x.iter().zip(y) {
+        if bx != by {
+            return bx.cmp(by);
+        }
+    }
+    x.len().cmp(&y.len())
+}
+
 /// One member's value, as a parsed value, as JSON text, or both: each is
 /// made from the other on first use and kept, so a member restored from a
 /// checkpoint is parsed only when read, and a member written to one

@@ -119,3 +119,17 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Member names are looked up with an in-line comparison; it must order
+    /// exactly as `str` does, or lookups in the ordered state would miss.
+    #[test]
+    fn member_name_order_is_str_order(prefix in "[a-z-]{0,17}", a in "\\PC{0,12}", b in "[\\x00-\\x7f]{0,12}|\\PC{0,12}") {
+        let (x, y) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
+        prop_assert_eq!(hindsight_core::state::compare_bytes(x.as_bytes(), y.as_bytes()), x.cmp(&y));
+        prop_assert_eq!(hindsight_core::state::compare_bytes(y.as_bytes(), x.as_bytes()), y.cmp(&x));
+        prop_assert_eq!(hindsight_core::state::compare_bytes(x.as_bytes(), x.as_bytes()), std::cmp::Ordering::Equal);
+    }
+}
