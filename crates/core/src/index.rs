@@ -953,6 +953,9 @@ fn decode_utf8(bytes: &[u8]) -> (std::borrow::Cow<'_, str>, bool) {
 /// channel's message by `wrap`); emptied batches come back for reuse.
 struct Batcher<T, M> {
     batch: Vec<T>,
+    /// Batches start small and double up to `BATCH_ITEMS`, so that the first
+    /// events reach the writer (and a reader of a shared build) at once.
+    limit: usize,
     tx: std::sync::mpsc::SyncSender<M>,
     recycled: std::sync::mpsc::Receiver<Vec<T>>,
     wrap: fn(Vec<T>) -> M,
@@ -960,13 +963,14 @@ struct Batcher<T, M> {
 
 impl<T, M> Batcher<T, M> {
     fn new(tx: std::sync::mpsc::SyncSender<M>, recycled: std::sync::mpsc::Receiver<Vec<T>>, wrap: fn(Vec<T>) -> M) -> Self {
-        Batcher { batch: Vec::with_capacity(BATCH_ITEMS), tx, recycled, wrap }
+        Batcher { batch: Vec::with_capacity(BATCH_ITEMS), limit: 128, tx, recycled, wrap }
     }
 
     /// Returns false when the next stage has gone.
     fn push(&mut self, one: T) -> bool {
         self.batch.push(one);
-        if self.batch.len() >= BATCH_ITEMS {
+        if self.batch.len() >= self.limit {
+            self.limit = (self.limit * 2).min(BATCH_ITEMS);
             return self.flush();
         }
         true
