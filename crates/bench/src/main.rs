@@ -291,6 +291,22 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         distant_ms.push(ms(t.elapsed()));
     }
 
+    // The timeline's histogram: the whole log, and zoomed to a fiftieth of it.
+    let whole = src.histogram(600, None)?;
+    let (t0, t1) = (whole.start, whole.end);
+    let mut histogram_ms = vec![];
+    let mut zoomed_ms = vec![];
+    for k in 0..5i64 {
+        let t = Instant::now();
+        std::hint::black_box(src.histogram(600, None)?.bins.len());
+        histogram_ms.push(ms(t.elapsed()));
+        let width = (t1 - t0) / 50;
+        let from = t0 + (t1 - t0) / 5 * k;
+        let t = Instant::now();
+        std::hint::black_box(src.histogram(600, Some((from, from + width)))?.bins.len());
+        zoomed_ms.push(ms(t.elapsed()));
+    }
+
     // Blame of one entity's field, before the second pass (a scan of every
     // event) and after it (through the key index).
     let blame_keys: Vec<String> = (0..5).map(|_| src.event(1 + rng.below(events)).map(|e| e.key.unwrap_or_default())).collect::<Result<_, _>>()?;
@@ -359,6 +375,8 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         "adjacent_diff_ms_p99": percentile(&mut adjacent_ms, 0.99),
         "distant_diff_ms_median": percentile(&mut distant_ms, 0.5),
         "distant_diff_gap": gap,
+        "histogram_ms_median": percentile(&mut histogram_ms, 0.5),
+        "histogram_zoomed_ms_median": percentile(&mut zoomed_ms, 0.5),
         "blame_ms_median": percentile(&mut blame_ms, 0.5),
         "blame_without_key_index_ms_median": percentile(&mut blame_scan_ms, 0.5),
         "first_1000_events_usable_ms": first_usable,
@@ -385,7 +403,7 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         Some(l) => format!("{l:.2} s (Hindsight {:.2}× as fast)", l / index_s),
         None => "not installed".to_string(),
     };
-    let rows: [(&str, String); 20] = [
+    let rows: [(&str, String); 21] = [
         ("wc -l (read floor)", format!("{:.2} s", f("wc_l_seconds"))),
         ("index: time (ratio to wc -l)", format!("{:.2} s ({:.1}×)", f("index_seconds"), f("index_vs_wc_l"))),
         ("index: throughput", format!("{:.0} MB/s, {:.0} ev/s", f("index_mb_per_s"), f("index_events_per_s"))),
@@ -396,6 +414,7 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         ("step +1 (state + diff), p50 / p99", format!("{:.2} / {:.2} ms", f("step_ms_p50"), f("step_ms_p99"))),
         ("adjacent diff, p50 / p99", format!("{:.2} / {:.2} ms", f("adjacent_diff_ms_p50"), f("adjacent_diff_ms_p99"))),
         ("distant diff (gap N/2), median", format!("{:.0} ms", f("distant_diff_ms_median"))),
+        ("timeline histogram, 600 bars: whole / a fiftieth", format!("{:.1} / {:.1} ms", f("histogram_ms_median"), f("histogram_zoomed_ms_median"))),
         ("blame /KEY/status, median (key index)", format!("{:.1} ms", f("blame_ms_median"))),
         ("  before the second pass (scan)", format!("{:.1} ms", f("blame_without_key_index_ms_median"))),
         ("index size on disk", format!("{:.0} MB ({:.2}× source)", f("index_mb_on_disk"), f("index_mb_on_disk") / mb)),

@@ -32,6 +32,20 @@ pub struct Bin {
     pub first_seq: u64,
 }
 
+impl Bin {
+    /// Adds `n` events of `level` (6: none), the first of them `seq`.
+    fn add(&mut self, n: u64, level: i64, seq: u64) {
+        if n == 0 {
+            return;
+        }
+        self.count += n;
+        self.levels[level.clamp(0, 6) as usize] += n;
+        if self.first_seq == 0 {
+            self.first_seq = seq;
+        }
+    }
+}
+
 /// A light row for an event list: no payload.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventRow {
@@ -160,23 +174,60 @@ impl Source {
         };
         let span = (hi as i128 - lo as i128) + 1;
         let mut out = Histogram { axis, start: lo, end: hi, bins: vec![Bin::default(); bins] };
-        // Binned here rather than by GROUP BY, which sorted every row; rows
-        // come in seq order, so a bin's first row is its first event.
-        let sql = format!("SELECT {column}, coalesce(level, 6), seq FROM events WHERE {column} BETWEEN ?1 AND ?2 AND seq <= ?3");
-        let mut stmt = conn.prepare(&sql).map_err(db_err)?;
-        let mut rows = stmt.query([lo, hi, self.count() as i64]).map_err(db_err)?;
-        while let Some(r) = rows.next().map_err(db_err)? {
-            let v: i64 = r.get(0).map_err(db_err)?;
-            let level: i64 = r.get(1).map_err(db_err)?;
-            let seq: i64 = r.get(2).map_err(db_err)?;
-            let b = ((v as i128 - lo as i128) * bins as i128 / span).clamp(0, bins as i128 - 1) as usize;
-            let bin = &mut out.bins[b];
-            bin.count += 1;
-            bin.levels[level.clamp(0, 6) as usize] += 1;
-            if bin.first_seq == 0 {
-                bin.first_seq = seq as u64;
+        let bin_of = |v: i64| ((v as i128 - lo as i128) * bins as i128 / span).clamp(0, bins as i128 - 1) as usize;
+        let count = self.count() as i64;
+        // The build keeps a summary of every block of events (time range,
+        // counts per level): a block within one bar is added whole, and only
+        // the rows of blocks that straddle bars (or have events without a
+        // time, or are not summarised) are read. In seq order throughout, so
+        // a bar's first contribution holds its first event.
+        let rows_sql = format!("SELECT {column}, coalesce(level, 6), seq FROM events WHERE seq BETWEEN ?1 AND ?2 AND {column} BETWEEN ?3 AND ?4");
+        let mut rows_stmt = conn.prepare_cached(&rows_sql).map_err(db_err)?;
+        let mut read_rows = |from: i64, to: i64, out: &mut Histogram| -> Result<()> {
+            if from > to {
+                return Ok(());
+            }
+            let mut rows = rows_stmt.query([from, to, lo, hi]).map_err(db_err)?;
+            while let Some(r) = rows.next().map_err(db_err)? {
+                let (v, level, seq): (i64, i64, i64) = (r.get(0).map_err(db_err)?, r.get(1).map_err(db_err)?, r.get(2).map_err(db_err)?);
+                out.bins[bin_of(v)].add(1, level, seq as u64);
+            }
+            Ok(())
+        };
+        let mut blocks = conn
+            .prepare_cached("SELECT first_seq, last_seq, min_ts, max_ts, count, untimed, levels FROM blocks WHERE last_seq <= ?1 ORDER BY first_seq")
+            .map_err(db_err)?;
+        let mut summaries = blocks.query([count]).map_err(db_err)?;
+        let mut covered = 0i64;
+        while let Some(r) = summaries.next().map_err(db_err)? {
+            let (first, last): (i64, i64) = (r.get(0).map_err(db_err)?, r.get(1).map_err(db_err)?);
+            let (min_ts, max_ts): (Option<i64>, Option<i64>) = (r.get(2).map_err(db_err)?, r.get(3).map_err(db_err)?);
+            let (n, untimed): (i64, i64) = (r.get(4).map_err(db_err)?, r.get(5).map_err(db_err)?);
+            let levels: String = r.get(6).map_err(db_err)?;
+            if first <= covered {
+                continue;
+            }
+            read_rows(covered + 1, first - 1, &mut out)?;
+            covered = last;
+            let span_of_block = match axis {
+                "time" if untimed == n => continue,
+                "time" if untimed == 0 => min_ts.zip(max_ts),
+                "time" => None,
+                _ => Some((first, last)),
+            };
+            let levels: Vec<i64> = levels.split(',').filter_map(|l| l.parse().ok()).collect();
+            match span_of_block {
+                Some((a, b)) if b < lo || a > hi => {}
+                Some((a, b)) if a >= lo && b <= hi && bin_of(a) == bin_of(b) && levels.len() == 7 => {
+                    let bin = &mut out.bins[bin_of(a)];
+                    for (level, k) in levels.iter().enumerate() {
+                        bin.add(*k as u64, level as i64, first as u64);
+                    }
+                }
+                _ => read_rows(first, last, &mut out)?,
             }
         }
+        read_rows(covered + 1, count, &mut out)?;
         Ok(out)
     }
 
@@ -343,6 +394,74 @@ mod tests {
         assert_eq!(h.bins[1].levels[4], 1);
         assert_eq!(h.bins[9].levels[6], 1);
         assert_eq!(h.bins[9].first_seq, 3);
+    }
+
+    /// The histogram by reading every row, as it was before block summaries.
+    fn histogram_by_rows(src: &Source, bins: usize, range: Option<(i64, i64)>) -> super::Histogram {
+        let h = src.histogram(bins, range).unwrap();
+        let column = if h.axis == "time" { "ts" } else { "seq" };
+        let span = (h.end as i128 - h.start as i128) + 1;
+        let mut out = super::Histogram { bins: vec![super::Bin::default(); h.bins.len()], ..h };
+        let sql = format!("SELECT {column}, coalesce(level, 6), seq FROM events WHERE {column} BETWEEN ?1 AND ?2 ORDER BY seq");
+        let mut stmt = src.connection().prepare(&sql).unwrap();
+        let mut rows = stmt.query([out.start, out.end]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            let (v, level, seq): (i64, i64, i64) = (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap());
+            let b = ((v as i128 - out.start as i128) * out.bins.len() as i128 / span).clamp(0, out.bins.len() as i128 - 1) as usize;
+            out.bins[b].add(1, level, seq as u64);
+        }
+        out
+    }
+
+    /// A log of `n` events over several summary blocks: mostly in time order
+    /// with jumps back, levels of every kind, event `i` without a time when
+    /// `untimed(i)`.
+    fn block_log(n: usize, untimed: impl Fn(usize) -> bool) -> Vec<String> {
+        let levels = ["trace", "debug", "info", "warn", "error", "fatal"];
+        (0..n)
+            .map(|i| {
+                let level = if i % 11 == 0 { String::new() } else { format!(r#","level":"{}""#, levels[i % 6]) };
+                let secs = if i % 97 == 5 { i / 3 } else { i };
+                let ts = if untimed(i) { String::new() } else { format!(r#","ts":{}"#, 1_700_000_000_000u64 + secs as u64 * 250) };
+                format!(r#"{{"type":"T{}","streamId":"k{}"{level}{ts},"data":{{"i":{i}}}}}"#, i % 3, i % 40)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn histogram_from_block_summaries_equals_reading_every_row() {
+        for timed in [true, false] {
+            let lines = block_log(3 * crate::index::BLOCK_EVENTS as usize + 77, |i| !timed || i % 301 == 7);
+            let (_d, src) = source(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+            let whole = src.histogram(1, None).unwrap();
+            let (lo, hi) = (whole.start, whole.end);
+            let third = (hi - lo) / 3;
+            for bins in [1, 2, 7, 60, 700, 4096] {
+                for range in [None, Some((lo + third, hi - third)), Some((lo - 5, lo + 3)), Some((hi + 1, hi + 100))] {
+                    assert_eq!(src.histogram(bins, range).unwrap(), histogram_by_rows(&src, bins, range), "timed {timed}, {bins} bins, {range:?}");
+                }
+            }
+            let untimed = if timed { (0..lines.len()).filter(|i| i % 301 == 7).count() } else { 0 };
+            assert_eq!(whole.bins[0].count as usize, lines.len() - untimed);
+        }
+    }
+
+    #[test]
+    fn histogram_after_an_append_counts_the_block_it_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        // The summarised block has no event without a time, so it is added whole.
+        let lines = block_log(3 * crate::index::BLOCK_EVENTS as usize + 300, |i| i % 1001 == 700);
+        let (head, tail) = lines.split_at(crate::index::BLOCK_EVENTS as usize + 100);
+        std::fs::write(&path, head.join("\n") + "\n").unwrap();
+        let opts = OpenOptions { location: Location::Path(dir.path().join("log.hsidx")), ..Default::default() };
+        drop(Source::open(&[path.clone()], &opts, &mut |_| {}).unwrap());
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all((tail.join("\n") + "\n").as_bytes()).unwrap();
+        let src = Source::open(&[path], &opts, &mut |_| {}).unwrap();
+        assert_eq!(src.report().records_parsed as usize, tail.len(), "resumed, not rebuilt");
+        for bins in [1, 2, 3, 50, 999] {
+            assert_eq!(src.histogram(bins, None).unwrap(), histogram_by_rows(&src, bins, None));
+        }
     }
 
     #[test]

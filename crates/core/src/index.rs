@@ -50,7 +50,7 @@ use std::time::{Instant, UNIX_EPOCH};
 
 /// Bump when the schema or the meaning of stored data changes: older
 /// indexes are then rebuilt.
-const SCHEMA_VERSION: &str = "7";
+const SCHEMA_VERSION: &str = "8";
 
 const SCHEMA: &str = "
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,6 +59,8 @@ CREATE TABLE files(id INTEGER PRIMARY KEY, path TEXT NOT NULL, size INTEGER NOT 
     compressed INTEGER NOT NULL);
 CREATE TABLE types(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, count INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE level_counts(level INTEGER PRIMARY KEY, count INTEGER NOT NULL);
+CREATE TABLE blocks(first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, min_ts INTEGER, max_ts INTEGER,
+    count INTEGER NOT NULL, untimed INTEGER NOT NULL, levels TEXT NOT NULL);
 CREATE TABLE keys(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE events(seq INTEGER PRIMARY KEY, file INTEGER NOT NULL DEFAULT 0, line INTEGER NOT NULL, off INTEGER NOT NULL,
     len INTEGER NOT NULL, ts INTEGER, type INTEGER, key INTEGER, level INTEGER,
@@ -516,6 +518,7 @@ impl Index {
                      UPDATE level_counts SET count = count - (SELECT count(*) FROM events WHERE seq > {keep} AND level = level_counts.level)
                          WHERE level IN (SELECT level FROM events WHERE seq > {keep});
                      DELETE FROM events WHERE seq > {keep}; DELETE FROM errors WHERE off >= {from};
+                     DELETE FROM blocks WHERE last_seq > {keep};
                      DELETE FROM marks WHERE seq > {keep}; DELETE FROM checkpoints WHERE seq > {keep};
 "
                 ))
@@ -1280,6 +1283,29 @@ struct Stats {
     last_ts: Option<(i64, i64)>,
     /// The extremes changed since the last commit.
     ts_moved: bool,
+    /// The time summary of the block being filled, and finished ones not
+    /// yet stored.
+    block: Block,
+    blocks: Vec<Block>,
+}
+
+/// Events per block of the time summary (table `blocks`).
+pub(crate) const BLOCK_EVENTS: u64 = 512;
+
+/// What the histogram needs of `BLOCK_EVENTS` consecutive events: their time
+/// range and counts per level (trace … fatal, none), so that a block lying
+/// within one bar is added without reading its rows.
+#[derive(Default)]
+struct Block {
+    /// Every event of the block was seen (a resumed build starts mid-block;
+    /// that block is left to be read row by row).
+    whole: bool,
+    first_seq: u64,
+    min_ts: Option<i64>,
+    max_ts: Option<i64>,
+    count: i64,
+    untimed: i64,
+    levels: [i64; 7],
 }
 
 impl Stats {
@@ -1287,7 +1313,8 @@ impl Stats {
         Ok(Stats { first_ts: read_ts_extreme(conn, "first_ts")?, last_ts: read_ts_extreme(conn, "last_ts")?, ..Stats::default() })
     }
 
-    fn count(&mut self, ty: Option<i64>, level: Option<i64>, ts: Option<i64>, digits: i64) {
+    fn count(&mut self, seq: u64, ty: Option<i64>, level: Option<i64>, ts: Option<i64>, digits: i64) {
+        self.count_block(seq, level, ts);
         if let Some(t) = ty {
             *self.types.entry(t).or_default() += 1;
         }
@@ -1306,7 +1333,36 @@ impl Stats {
         }
     }
 
+    fn count_block(&mut self, seq: u64, level: Option<i64>, ts: Option<i64>) {
+        if seq % BLOCK_EVENTS == 1 {
+            self.block = Block { whole: true, first_seq: seq, ..Block::default() };
+        }
+        let b = &mut self.block;
+        b.count += 1;
+        b.levels[level.unwrap_or(6).clamp(0, 6) as usize] += 1;
+        match ts {
+            Some(t) => {
+                b.min_ts = Some(b.min_ts.map_or(t, |m| m.min(t)));
+                b.max_ts = Some(b.max_ts.map_or(t, |m| m.max(t)));
+            }
+            None => b.untimed += 1,
+        }
+        if seq % BLOCK_EVENTS == 0 {
+            let done = std::mem::take(&mut self.block);
+            if done.whole {
+                self.blocks.push(done);
+            }
+        }
+    }
+
     fn write(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut add_block = conn.prepare_cached(
+            "INSERT OR REPLACE INTO blocks(first_seq, last_seq, min_ts, max_ts, count, untimed, levels) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for b in self.blocks.drain(..) {
+            let levels = b.levels.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            add_block.execute(params![b.first_seq as i64, (b.first_seq + BLOCK_EVENTS - 1) as i64, b.min_ts, b.max_ts, b.count, b.untimed, levels])?;
+        }
         let mut add_type = conn.prepare_cached("UPDATE types SET count = count + ?2 WHERE id = ?1")?;
         for (id, n) in self.types.drain() {
             add_type.execute([id, n])?;
@@ -1409,7 +1465,7 @@ impl<'c> Writer<'c> {
                     self.insert_key.execute(params![id, name]).map_err(sql(db))?;
                 }
                 let ty = ty.map(|t| t.0);
-                self.stats.count(ty, level, ts, flags & 15);
+                self.stats.count(seq, ty, level, ts, flags & 15);
                 self.pending.push((seq as i64, file, line as i64, off as i64, len as i64, ts, ty, key.map(|k| k.0), level, flags, raw));
                 if self.pending.len() == ROWS_PER_INSERT {
                     self.flush_events()?;
