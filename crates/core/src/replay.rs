@@ -516,6 +516,17 @@ impl CheckpointStore {
     }
 }
 
+/// A checkpoint's record, decompressed into a buffer of the size its frame
+/// states (a buffer grown while decoding was copied at every doubling).
+fn decompress(blob: &[u8]) -> std::io::Result<Vec<u8>> {
+    // A damaged frame must not make us allocate whatever it claims.
+    const MOST: u64 = 1 << 31;
+    match zstd::zstd_safe::get_frame_content_size(blob) {
+        Ok(Some(n)) if n <= MOST => zstd::bulk::decompress(blob, n as usize),
+        _ => zstd::stream::decode_all(blob),
+    }
+}
+
 fn damaged(e: impl std::fmt::Display) -> Error {
     Error::Query(format!("a checkpoint in the index is damaged ({e}); delete the index to rebuild it"))
 }
@@ -548,7 +559,7 @@ pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
         let seq: i64 = r.get(0).map_err(sql_err)?;
         let kind: i64 = r.get(1).map_err(sql_err)?;
         let blob = r.get_ref(2).map_err(sql_err)?.as_blob().map_err(damaged)?;
-        let bytes = zstd::stream::decode_all(blob).map_err(damaged)?;
+        let bytes = decompress(blob).map_err(damaged)?;
         if kind == DELTA {
             deltas.push(bytes);
         } else {
