@@ -266,6 +266,18 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
     }
 
     // Stepping as the UI does: from a state it holds, the next state and the diff.
+    // A drag to the right: jumps of a hundredth of the log, each from the
+    // state the last one left.
+    let mut forward_ms = vec![];
+    let stride = (events / 100).max(1);
+    let mut at = 1 + rng.below(events / 4);
+    while at + stride <= events && forward_ms.len() < 60 {
+        at += stride;
+        let t = Instant::now();
+        std::hint::black_box(src.state(at)?.len());
+        forward_ms.push(ms(t.elapsed()));
+    }
+
     let mut step_ms = vec![];
     let mut adjacent_ms = vec![];
     for _ in 0..samples {
@@ -375,6 +387,8 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         "adjacent_diff_ms_p99": percentile(&mut adjacent_ms, 0.99),
         "distant_diff_ms_median": percentile(&mut distant_ms, 0.5),
         "distant_diff_gap": gap,
+        "forward_jump_ms_p50": percentile(&mut forward_ms, 0.5),
+        "forward_jump_ms_p99": percentile(&mut forward_ms, 0.99),
         "histogram_ms_median": percentile(&mut histogram_ms, 0.5),
         "histogram_zoomed_ms_median": percentile(&mut zoomed_ms, 0.5),
         "blame_ms_median": percentile(&mut blame_ms, 0.5),
@@ -403,7 +417,7 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         Some(l) => format!("{l:.2} s (Hindsight {:.2}× as fast)", l / index_s),
         None => "not installed".to_string(),
     };
-    let rows: [(&str, String); 21] = [
+    let rows: [(&str, String); 22] = [
         ("wc -l (read floor)", format!("{:.2} s", f("wc_l_seconds"))),
         ("index: time (ratio to wc -l)", format!("{:.2} s ({:.1}×)", f("index_seconds"), f("index_vs_wc_l"))),
         ("index: throughput", format!("{:.0} MB/s, {:.0} ev/s", f("index_mb_per_s"), f("index_events_per_s"))),
@@ -414,6 +428,7 @@ fn run(events: u64, samples: usize) -> anyhow::Result<()> {
         ("step +1 (state + diff), p50 / p99", format!("{:.2} / {:.2} ms", f("step_ms_p50"), f("step_ms_p99"))),
         ("adjacent diff, p50 / p99", format!("{:.2} / {:.2} ms", f("adjacent_diff_ms_p50"), f("adjacent_diff_ms_p99"))),
         ("distant diff (gap N/2), median", format!("{:.0} ms", f("distant_diff_ms_median"))),
+        ("state(n) jumping forward by N/100, p50 / p99", format!("{:.1} / {:.1} ms", f("forward_jump_ms_p50"), f("forward_jump_ms_p99"))),
         ("timeline histogram, 600 bars: whole / a fiftieth", format!("{:.1} / {:.1} ms", f("histogram_ms_median"), f("histogram_zoomed_ms_median"))),
         ("blame /KEY/status, median (key index)", format!("{:.1} ms", f("blame_ms_median"))),
         ("  before the second pass (scan)", format!("{:.1} ms", f("blame_without_key_index_ms_median"))),

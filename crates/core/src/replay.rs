@@ -516,6 +516,53 @@ impl CheckpointStore {
     }
 }
 
+/// Moves a state that holds after some event in the interval that starts
+/// at checkpoint `from` to the state at checkpoint `to`, by applying the
+/// deltas in (from, to]: each lists every member touched since the one
+/// before, with its value at its own seq, so members the state saw change
+/// after `from` are set again and the rest were already right. `None` when
+/// a full checkpoint lies in between (loading it is as cheap).
+pub fn advance_to_checkpoint(conn: &Connection, mut state: State, from: u64, to: u64) -> Result<Option<State>> {
+    let sql_err = |e: rusqlite::Error| Error::Query(format!("the index could not be read: {e}"));
+    let mut stmt = conn
+        .prepare_cached("SELECT kind, data FROM checkpoints WHERE seq > ?1 AND seq <= ?2 ORDER BY seq")
+        .map_err(sql_err)?;
+    let mut rows = stmt.query(params![from as i64, to as i64]).map_err(sql_err)?;
+    let mut deltas = Vec::new();
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        if r.get::<_, i64>(0).map_err(sql_err)? != DELTA {
+            return Ok(None);
+        }
+        let blob = r.get_ref(1).map_err(sql_err)?.as_blob().map_err(damaged)?;
+        deltas.push(decompress(blob).map_err(damaged)?);
+    }
+    let broken = || damaged("a checkpoint record is cut short");
+    let mut changes: rustc_hash::FxHashMap<&str, Option<&str>> = Default::default();
+    for bytes in &deltas {
+        let mut records = Records { bytes, pos: 0 };
+        while !records.done() {
+            let set = records.byte().ok_or_else(broken)? == 1;
+            let key = records.string().ok_or_else(broken)?;
+            let value = if set { Some(records.string().ok_or_else(broken)?) } else { None };
+            changes.insert(key, value);
+        }
+    }
+    if !changes.is_empty() {
+        let members = state.members_mut();
+        for (key, value) in changes {
+            match value {
+                Some(text) => {
+                    members.insert(Arc::from(key), Arc::new(Member::from_json_text(text.into())));
+                }
+                None => {
+                    members.remove(&Name(key));
+                }
+            }
+        }
+    }
+    Ok(Some(state))
+}
+
 /// A checkpoint's record, decompressed into a buffer of the size its frame
 /// states (a buffer grown while decoding was copied at every doubling).
 fn decompress(blob: &[u8]) -> std::io::Result<Vec<u8>> {

@@ -651,7 +651,22 @@ impl Source {
             .and_then(|mut s| s.query_row([n as i64], |r| r.get(0)))
             .map_err(sql_err(self.db()))?;
         let cached = self.cache.borrow().best(n).map(|(s, st)| (*s, st.clone()));
-        let (base, mut state) = match cached {
+        // A state cached before the checkpoint: moved forward by the deltas
+        // in between rather than restored from the full checkpoint (what a
+        // drag to the right asks for at every interval it crosses).
+        let advanced = match cached {
+            Some((s, st)) if s < checkpoint_seq as u64 => {
+                let from: i64 = self
+                    .index
+                    .conn
+                    .prepare_cached("SELECT coalesce(max(seq), 0) FROM checkpoints WHERE seq <= ?1")
+                    .and_then(|mut q| q.query_row([s as i64], |r| r.get(0)))
+                    .map_err(sql_err(self.db()))?;
+                replay::advance_to_checkpoint(&self.index.conn, st, from as u64, checkpoint_seq as u64)?.map(|st| (checkpoint_seq as u64, st))
+            }
+            other => other,
+        };
+        let (base, mut state) = match advanced {
             Some((s, st)) if s >= checkpoint_seq as u64 => (s, st),
             _ => {
                 let (s, st) = replay::load_checkpoint(&self.index.conn, n)?;

@@ -106,6 +106,20 @@ proptest! {
         }
     }
 
+    /// Moving forward in strides reuses the last state and the deltas after
+    /// it; it must give what a full replay gives.
+    #[test]
+    fn strides_forward_equal_full_replay(events in prop::collection::vec(event(), 1..160), strides in prop::collection::vec(1usize..40, 1..12)) {
+        let (_dir, path) = write_log(&events);
+        let src = open_temp(&path, Settings { reducer: Some("entity".into()), ..small_checkpoints() });
+        let expected = naive_states(&events);
+        let mut n = 0;
+        for stride in strides {
+            n = (n + stride).min(events.len());
+            prop_assert_eq!(src.state(n as u64).unwrap().to_value(), expected[n].clone(), "state({})", n);
+        }
+    }
+
     #[test]
     fn applying_diff_a_b_to_state_a_gives_state_b(events in prop::collection::vec(event(), 1..80), pairs in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 1..8)) {
         let (_dir, path) = write_log(&events);
