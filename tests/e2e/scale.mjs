@@ -90,13 +90,14 @@ export const scaleScenarios = [
       await app.s.execute(
         `const m = { frames: [], refreshes: 0, last: '' };
          window.__scrub = m;
-         const tree = document.querySelector(arguments[0]);
+         const at = document.querySelector(arguments[0]);
          const tick = (t) => { m.frames.push(t); if (!m.stop) requestAnimationFrame(tick); };
          requestAnimationFrame(tick);
-         // A refresh is a frame in which the state view shows another position.
-         const seen = () => { const h = tree.innerText.slice(0, 200); if (h !== m.last) { m.last = h; m.refreshes++; } if (!m.stop) requestAnimationFrame(seen); };
+         // A refresh is a frame in which the state view shows the state at
+         // another event (its "at #N").
+         const seen = () => { const h = at.textContent; if (h !== m.last) { m.last = h; m.refreshes++; } if (!m.stop) requestAnimationFrame(seen); };
          requestAnimationFrame(seen);`,
-        tid('state-tree'),
+        tid('state-at'),
       );
       const before = await app.settledSeq();
       const tl = geo.timeline;
@@ -106,10 +107,11 @@ export const scaleScenarios = [
         { type: 'pointerMove', duration: 0, origin: 'viewport', x: x0, y },
         { type: 'pointerDown', button: 0 },
       ];
-      // 100 moves of 50 ms: right across the timeline and back to its middle.
-      for (let i = 1; i <= 100; i++) {
-        const f = i <= 60 ? i / 60 : 1 - (i - 60) / 80;
-        acts.push({ type: 'pointerMove', duration: 50, origin: 'viewport', x: Math.round(tl.x + 4 + (tl.w - 8) * f), y });
+      // 300 moves of 16 ms (a move a frame, faster than any refresh could
+      // follow): right across the timeline and back to its middle.
+      for (let i = 1; i <= 300; i++) {
+        const f = i <= 180 ? i / 180 : 1 - (i - 180) / 240;
+        acts.push({ type: 'pointerMove', duration: 16, origin: 'viewport', x: Math.round(tl.x + 4 + (tl.w - 8) * f), y });
       }
       acts.push({ type: 'pointerUp', button: 0 });
       const started = Date.now();
