@@ -499,15 +499,42 @@ pub async fn position(seq: f64, pin: Option<f64>, tree_limit: f64, state: tauri:
     with_source(o, move |src| {
         let base = pin.unwrap_or(seq.saturating_sub(1));
         let event = if seq == 0 { None } else { Some(detail(src.event(seq)?)) };
-        Ok(Position {
-            seq: n(seq),
-            base: n(base),
-            event,
-            tree: tree(src.tree(seq, "", 0, tree_limit)?),
-            changes: changes(src.changes(base, seq)?),
-        })
+        let root = src.tree(seq, "", 0, tree_limit)?;
+        let changed = src.changes(base, seq)?;
+        // A member that cannot be listed is left out, as the window would.
+        let outside =
+            outside_changed(&root, &changed).iter().filter_map(|path| src.tree(seq, path, 0, OUTSIDE_PAGE).ok()).map(tree).collect();
+        Ok(Position { seq: n(seq), base: n(base), event, tree: tree(root), changes: changes(changed), outside })
     })
     .await
+}
+
+/// Children sent of each changed member beyond the root page.
+const OUTSIDE_PAGE: u64 = 200;
+
+/// The top-level members (`/key`) the changes touch that the root page does
+/// not list, in the changes' order, at most ten; a removed member is not
+/// listed (there is nothing left to show).
+fn outside_changed(root: &browse::TreeNode, changes: &[browse::Change]) -> Vec<String> {
+    if root.children.len() as u64 >= root.size {
+        return vec![];
+    }
+    let shown: std::collections::HashSet<&str> = root.children.iter().map(|c| c.path.as_str()).collect();
+    let mut out: Vec<String> = vec![];
+    for c in changes {
+        let top = match c.path.get(1..).and_then(|rest| rest.find('/')) {
+            Some(i) => &c.path[..i + 1],
+            None => c.path.as_str(),
+        };
+        if top.is_empty() || shown.contains(top) || out.iter().any(|o| o == top) || (c.op == "remove" && c.path == top) {
+            continue;
+        }
+        out.push(top.to_string());
+        if out.len() >= 10 {
+            break;
+        }
+    }
+    out
 }
 
 /// One level of the state tree after event `seq` under `path`.
@@ -729,4 +756,43 @@ pub async fn refresh<R: tauri::Runtime>(state: tauri::State<'_, AppState>, app: 
         start_text_index(&app, &source);
     }
     Ok(refreshed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(size: u64, shown: &[&str]) -> browse::TreeNode {
+        browse::TreeNode {
+            path: String::new(),
+            kind: "object",
+            size,
+            offset: 0,
+            children: shown
+                .iter()
+                .map(|p| browse::TreeChild { key: p[1..].into(), path: (*p).into(), kind: "object", size: 1, preview: String::new() })
+                .collect(),
+        }
+    }
+
+    fn change(op: &'static str, path: &str) -> browse::Change {
+        browse::Change { op, path: path.into(), old: None, new: None }
+    }
+
+    #[test]
+    fn changed_members_beyond_the_root_page_are_listed_once_in_order() {
+        let changes = [
+            change("replace", "/b/x"),
+            change("add", "/z/total"),
+            change("replace", "/z/status"),
+            change("remove", "/gone"),
+            change("remove", "/y/field"),
+            change("replace", ""),
+        ];
+        assert_eq!(outside_changed(&page(10, &["/a", "/b"]), &changes), ["/z", "/y"]);
+        // Everything is shown: nothing to send along.
+        assert!(outside_changed(&page(2, &["/a", "/b"]), &changes).is_empty());
+        let many: Vec<browse::Change> = (0..20).map(|i| change("add", &format!("/k{i}/v"))).collect();
+        assert_eq!(outside_changed(&page(100, &[]), &many).len(), 10);
+    }
 }

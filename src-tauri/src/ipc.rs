@@ -260,6 +260,11 @@ pub struct Position {
     pub event: Option<EventDetail>,
     pub tree: TreeNode,
     pub changes: Vec<Change>,
+    /// First pages of the top-level members the changes touch that `tree`
+    /// does not show (at most ten): a root of 60,000 entities shows 200, and
+    /// the window shows changed ones anyway. Sent along so that a scrubber
+    /// move is one round trip.
+    pub outside: Vec<TreeNode>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

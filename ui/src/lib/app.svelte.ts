@@ -20,7 +20,6 @@ import {
   mergePage,
   isContainer,
   nextPage,
-  outsideChanged,
   parentPath,
   pathsToFetch,
   unescapeToken,
@@ -945,15 +944,18 @@ export class HindsightApp {
     const pos = await api.position(ask.seq, ask.pin, limitFor(prev.get('')?.children.length));
     const tree: Loaded = new Map([['', fromPage(pos.tree)]]);
     const failed = new Set<string>();
-    // Changed members beyond the loaded root page are fetched on their own.
-    const tops = outsideChanged(pos.changes, tree.get(''));
+    // Changed members beyond the loaded root page come with the position;
+    // one the user had paged further into is fetched as far again.
     const topPages = await Promise.all(
-      tops.map((p) => api.treeNode(ask.seq, p, 0, limitFor(prev.get(p)?.children.length)).catch(() => null)),
+      pos.outside.map((page) => {
+        const wanted = limitFor(prev.get(page.path)?.children.length);
+        const short = page.children.length < Math.min(wanted, page.size);
+        return short ? api.treeNode(ask.seq, page.path, 0, wanted).catch(() => page) : Promise.resolve(page);
+      }),
     );
     const outside: TreeChild[] = [];
-    topPages.forEach((page, i) => {
-      if (!page) return;
-      const path = tops[i];
+    topPages.forEach((page) => {
+      const path = page.path;
       const scalar = !isContainer(page.kind);
       const change = pos.changes.find((c) => c.path === path);
       outside.push({

@@ -34,7 +34,7 @@ vi.mock('./api', () => ({
   sourceInfoNow: () => infoNow(),
   position: vi.fn(async (seq: number, pin: number | null) => {
     positions.push(seq);
-    return { seq, base: pin ?? seq - 1, event: null, tree: { path: '', kind: 'object', size: 0, offset: 0, children: [] }, changes: [] };
+    return { seq, base: pin ?? seq - 1, event: null, tree: { path: '', kind: 'object', size: 0, offset: 0, children: [] }, changes: [], outside: [] };
   }),
   treeNode: vi.fn(async (_seq: number, path: string) => ({ path, kind: 'object', size: 0, offset: 0, children: [] })),
   markers: vi.fn(async () => ({ marked: [], errors: [], bookmarks: [] })),
@@ -375,5 +375,33 @@ describe('watch and entity history in the window', () => {
     expect(app.entity).toEqual({ key: 'nope', history: null, error: 'there is no entity `nope`.' });
     app.closeEntity();
     expect(app.entity).toBeNull();
+  });
+});
+
+describe('changed members beyond the tree page', () => {
+  it('shows those the position brought, without asking for them again', async () => {
+    const app = await opened(100);
+    const api = await import('./api');
+    const page = (path: string, size: number) => ({ path, kind: 'object', size, offset: 0, children: [] });
+    const child = (key: string) => ({ key, path: `/${key}`, kind: 'object', size: 1, preview: '' });
+    vi.mocked(api.position).mockImplementationOnce(async (seq: number) => ({
+      seq,
+      base: seq - 1,
+      event: null,
+      tree: { ...page('', 60_000), children: [child('a'), child('b')] },
+      changes: [{ op: 'replace', path: '/order-17/status', old: 'paid', new: 'shipped' }],
+      outside: [
+        {
+          ...page('/order-17', 1),
+          children: [{ key: 'status', path: '/order-17/status', kind: 'string', size: 0, preview: '"shipped"' }],
+        },
+      ],
+    }));
+    vi.mocked(api.treeNode).mockClear();
+    app.goTo(50);
+    await settle();
+    expect(app.outside.map((c) => c.path)).toEqual(['/order-17']);
+    expect(app.tree.get('/order-17')?.children.map((c) => c.key)).toEqual(['status']);
+    expect(vi.mocked(api.treeNode)).not.toHaveBeenCalled();
   });
 });

@@ -86,7 +86,14 @@ export type Position = { seq: number,
 /**
  * The seq the diff is against: the previous event, or the pinned one.
  */
-base: number, event: EventDetail | null, tree: TreeNode, changes: Array<Change>, };
+base: number, event: EventDetail | null, tree: TreeNode, changes: Array<Change>, 
+/**
+ * First pages of the top-level members the changes touch that `tree`
+ * does not show (at most ten): a root of 60,000 entities shows 200, and
+ * the window shows changed ones anyway. Sent along so that a scrubber
+ * move is one round trip.
+ */
+outside: Array<TreeNode>, };
 
 export type BlameRow = { seq: number, ts: string | null, type: string | null, old: unknown, new: unknown, };
 

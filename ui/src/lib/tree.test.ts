@@ -9,11 +9,9 @@ import {
   limitFor,
   mergePage,
   nextPage,
-  outsideChanged,
   parentPath,
   pathsToFetch,
   searchHits,
-  topLevel,
   unescapeToken,
   visibleRows,
   type Loaded,
@@ -161,27 +159,7 @@ describe('changes beyond the loaded root page', () => {
   const kids = Array.from({ length: 3 }, (_, i) => obj(`e${i}`, `/e${i}`, 1));
   const root = node('', kids, 60_000);
 
-  it('finds changed top-level members the root page does not show', () => {
-    const changes = [
-      { op: 'replace', path: '/e1/status' },
-      { op: 'add', path: '/order-17/status' },
-      { op: 'replace', path: '/order-17/total' },
-      { op: 'remove', path: '/cart-9' },
-      { op: 'add', path: '/a~1b' },
-    ];
-    expect(outsideChanged(changes, root)).toEqual(['/order-17', '/a~1b']);
-    expect(outsideChanged(changes, root, 1)).toEqual(['/order-17']);
-  });
-
-  it('finds none when every member is loaded', () => {
-    expect(outsideChanged([{ op: 'add', path: '/zzz' }], node('', kids))).toEqual([]);
-    expect(outsideChanged([{ op: 'add', path: '/zzz' }], undefined)).toEqual([]);
-  });
-
   it('shows them first, marked, and decodes their keys', () => {
-    expect(topLevel('/a/b/c')).toBe('/a');
-    expect(topLevel('/a')).toBe('/a');
-    expect(topLevel('')).toBeNull();
     expect(unescapeToken('a~1b~0c')).toBe('a/b~c');
     const extra = obj('order-17', '/order-17', 2);
     const loaded: Loaded = new Map([

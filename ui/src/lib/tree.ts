@@ -108,37 +108,6 @@ export function unescapeToken(token: string): string {
   return token.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
-/** The top-level path a path lies under: "/a/b/c" → "/a"; "" → null. */
-export function topLevel(path: string): string | null {
-  if (path === '') return null;
-  const i = path.indexOf('/', 1);
-  return i < 0 ? path : path.slice(0, i);
-}
-
-/**
- * Top-level members touched by the changes that the loaded root page does
- * not show (a root of 60,000 entities shows 200): fetched and shown on
- * their own above the tree so the change is visible. Removed members are
- * left to the diff. At most `max`, in change order.
- */
-export function outsideChanged(
-  changes: readonly Pick<Change, 'path' | 'op'>[],
-  root: LoadedNode | undefined,
-  max = 10,
-): string[] {
-  if (!root || root.children.length >= root.size) return [];
-  const shown = new Set(root.children.map((c) => c.path));
-  const out: string[] = [];
-  for (const c of changes) {
-    const top = topLevel(c.path);
-    if (top === null || shown.has(top) || out.includes(top)) continue;
-    if (c.op === 'remove' && c.path === top) continue;
-    out.push(top);
-    if (out.length >= max) break;
-  }
-  return out;
-}
-
 export type Row =
   | {
       type: 'node';
