@@ -536,9 +536,18 @@ pub fn advance_to_checkpoint(conn: &Connection, mut state: State, from: u64, to:
         let blob = r.get_ref(1).map_err(sql_err)?.as_blob().map_err(damaged)?;
         deltas.push(decompress(blob).map_err(damaged)?);
     }
+    apply_changes(&mut state, merge_deltas(&deltas)?);
+    Ok(Some(state))
+}
+
+/// Members set (to their JSON text) or removed (`None`) by a run of delta
+/// records, the latest winning.
+type Changes<'a> = rustc_hash::FxHashMap<&'a str, Option<&'a str>>;
+
+fn merge_deltas(deltas: &[Vec<u8>]) -> Result<Changes<'_>> {
     let broken = || damaged("a checkpoint record is cut short");
-    let mut changes: rustc_hash::FxHashMap<&str, Option<&str>> = Default::default();
-    for bytes in &deltas {
+    let mut changes = Changes::default();
+    for bytes in deltas {
         let mut records = Records { bytes, pos: 0 };
         while !records.done() {
             let set = records.byte().ok_or_else(broken)? == 1;
@@ -547,20 +556,24 @@ pub fn advance_to_checkpoint(conn: &Connection, mut state: State, from: u64, to:
             changes.insert(key, value);
         }
     }
-    if !changes.is_empty() {
-        let members = state.members_mut();
-        for (key, value) in changes {
-            match value {
-                Some(text) => {
-                    members.insert(Arc::from(key), Arc::new(Member::from_json_text(text.into())));
-                }
-                None => {
-                    members.remove(&Name(key));
-                }
+    Ok(changes)
+}
+
+fn apply_changes(state: &mut State, changes: Changes<'_>) {
+    if changes.is_empty() {
+        return;
+    }
+    let members = state.members_mut();
+    for (key, value) in changes {
+        match value {
+            Some(text) => {
+                members.insert(Arc::from(key), Arc::new(Member::from_json_text(text.into())));
+            }
+            None => {
+                members.remove(&Name(key));
             }
         }
     }
-    Ok(Some(state))
 }
 
 /// A checkpoint's record, decompressed into a buffer of the size its frame
@@ -615,16 +628,7 @@ pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
         }
         at = seq as u64;
     }
-    let mut changes: rustc_hash::FxHashMap<&str, Option<&str>> = Default::default();
-    for bytes in &deltas {
-        let mut records = Records { bytes, pos: 0 };
-        while !records.done() {
-            let set = records.byte().ok_or_else(broken)? == 1;
-            let key = records.string().ok_or_else(broken)?;
-            let value = if set { Some(records.string().ok_or_else(broken)?) } else { None };
-            changes.insert(key, value);
-        }
-    }
+    let mut changes = merge_deltas(&deltas)?;
     let member = |text: &str| Arc::new(Member::from_json_text(text.into()));
     let mut state = match base {
         Some((FULL_VALUE, bytes)) => State::from_value(serde_json::from_slice(&bytes).map_err(damaged)?),
@@ -644,18 +648,6 @@ pub fn load_checkpoint(conn: &Connection, n: u64) -> Result<(u64, State)> {
         }
         None => State::default(),
     };
-    if !changes.is_empty() {
-        let members = state.members_mut();
-        for (key, value) in changes {
-            match value {
-                Some(text) => {
-                    members.insert(Arc::from(key), member(text));
-                }
-                None => {
-                    members.remove(key);
-                }
-            }
-        }
-    }
+    apply_changes(&mut state, changes);
     Ok((at, state))
 }

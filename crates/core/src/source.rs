@@ -641,33 +641,34 @@ impl Source {
         }
     }
 
-    /// The state after event `n` (`n = 0`: before the first event).
-    pub fn state(&self, n: u64) -> Result<State> {
-        self.check_seq(n)?;
-        let checkpoint_seq: i64 = self
+    /// The seq of the last checkpoint at or before `n` (0 when none).
+    fn checkpoint_at_or_before(&self, n: u64) -> Result<u64> {
+        let seq: i64 = self
             .index
             .conn
             .prepare_cached("SELECT coalesce(max(seq), 0) FROM checkpoints WHERE seq <= ?1")
-            .and_then(|mut s| s.query_row([n as i64], |r| r.get(0)))
+            .and_then(|mut q| q.query_row([n as i64], |r| r.get(0)))
             .map_err(sql_err(self.db()))?;
+        Ok(seq as u64)
+    }
+
+    /// The state after event `n` (`n = 0`: before the first event).
+    pub fn state(&self, n: u64) -> Result<State> {
+        self.check_seq(n)?;
+        let checkpoint_seq = self.checkpoint_at_or_before(n)?;
         let cached = self.cache.borrow().best(n).map(|(s, st)| (*s, st.clone()));
         // A state cached before the checkpoint: moved forward by the deltas
         // in between rather than restored from the full checkpoint (what a
         // drag to the right asks for at every interval it crosses).
         let advanced = match cached {
-            Some((s, st)) if s < checkpoint_seq as u64 => {
-                let from: i64 = self
-                    .index
-                    .conn
-                    .prepare_cached("SELECT coalesce(max(seq), 0) FROM checkpoints WHERE seq <= ?1")
-                    .and_then(|mut q| q.query_row([s as i64], |r| r.get(0)))
-                    .map_err(sql_err(self.db()))?;
-                replay::advance_to_checkpoint(&self.index.conn, st, from as u64, checkpoint_seq as u64)?.map(|st| (checkpoint_seq as u64, st))
+            Some((s, st)) if s < checkpoint_seq => {
+                let from = self.checkpoint_at_or_before(s)?;
+                replay::advance_to_checkpoint(&self.index.conn, st, from, checkpoint_seq)?.map(|st| (checkpoint_seq, st))
             }
             other => other,
         };
         let (base, mut state) = match advanced {
-            Some((s, st)) if s >= checkpoint_seq as u64 => (s, st),
+            Some((s, st)) if s >= checkpoint_seq => (s, st),
             _ => {
                 let (s, st) = replay::load_checkpoint(&self.index.conn, n)?;
                 self.cache.borrow_mut().put(s, &st);
