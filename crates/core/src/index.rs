@@ -9,11 +9,11 @@
 //! commit) is rebuilt from scratch.
 //!
 //! Building is one pass through a pipeline of three threads: the parser
-//! cuts records and extracts slots and payloads (merging several files by
-//! time); the committer numbers events, names types and keys, runs the
-//! reducer and decides where checkpoints go; the calling thread stores rows
-//! in large transactions and encodes the checkpoints it is handed. Three
-//! stages keep two cores busy where two uneven ones left one waiting.
+//! cuts records, extracts slots and payloads, merges several files by time
+//! and names types and keys; the committer numbers events, runs the reducer
+//! and writes checkpoint records; the calling thread stores rows in large
+//! transactions and compresses the records it is handed. Three stages keep
+//! two cores busy where two uneven ones left one waiting.
 //!
 //! Counts `info` reports (per type and level, first and last time) are kept
 //! by the writer and stored with each commit, so no question scans every
@@ -1059,6 +1059,7 @@ impl RecordParser {
         let raw = self.store_raw.get(file as usize).copied().unwrap_or(false).then(|| text.as_bytes().into());
         self.parse_event(file, off, line, &json, len, lossy, raw, ahead)
     }
+
     /// One event's slots and payload from its JSON record text.
     #[allow(clippy::too_many_arguments)]
     fn parse_event(&mut self, file: u32, off: u64, line: u64, text: &str, len: usize, lossy: bool, raw: Option<Box<[u8]>>, ahead: &mut std::collections::VecDeque<Parsed>) -> bool {

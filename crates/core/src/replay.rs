@@ -463,19 +463,16 @@ impl Checkpointer {
             // Freed on another thread: this one has the next events to replay.
             crate::state::drop_later(cooled);
         }
-        // The next interval touches about as many members: sized up front,
-        // the set does not grow (and rehash into fresh memory) again.
-        let mut next = match &touched {
-            Touched::Keys(set) => Touched::Keys(rustc_hash::FxHashSet::with_capacity_and_hasher(set.len(), Default::default())),
+        // The interval before's set, emptied, collects the next one: sized by
+        // an interval's members, it does not grow (and rehash into fresh
+        // memory) again.
+        self.touched = match std::mem::replace(&mut self.warm, touched) {
+            Touched::Keys(mut set) => {
+                set.clear();
+                Touched::Keys(set)
+            }
             Touched::All => Touched::default(),
         };
-        // Last interval's set is emptied and reused for the next one.
-        std::mem::swap(&mut next, &mut self.warm);
-        self.warm = touched;
-        if let Touched::Keys(set) = &mut next {
-            set.clear();
-        }
-        self.touched = next;
         Record { seq, kind, json }
     }
 }

@@ -129,11 +129,7 @@ impl Member {
 
     /// The JSON text of the value.
     pub fn text(&self) -> &str {
-        self.text
-            .get_or_init(|| {
-                let v = self.value.get().unwrap_or(&Value::Null);
-                serde_json::to_string(v).unwrap_or_else(|_| "null".into()).into_boxed_str()
-            })
+        self.text_via(&mut Vec::new())
     }
 
     /// The JSON text of the value, written through `scratch` when it is not
